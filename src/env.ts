@@ -1,0 +1,50 @@
+/**
+ * Bindings and settings of the Worker, and the check that refuses to serve without its secrets.
+ */
+import type { RoomObject } from "./room/room-object";
+
+export interface Env {
+  ROOMS: DurableObjectNamespace<RoomObject>;
+  /** HS256 key of the tokens the app's auth service signs. */
+  JWT_SECRET?: string;
+  /** JWKS of an identity provider, for RS256/ES256 tokens. */
+  JWT_JWKS_URL?: string;
+  JWT_ISSUER?: string;
+  JWT_AUDIENCE?: string;
+  /** Bearer secret of the internal API. */
+  BROADCAST_SECRET?: string;
+  /** Comma-separated origins allowed to open sockets from a browser; empty allows any. */
+  ALLOWED_ORIGINS?: string;
+  /** `development` enables local conveniences; anything else is treated as production. */
+  ENVIRONMENT?: string;
+}
+
+/** Shortest secret accepted: 32 bytes is the HS256 key size, and shorter ones are guessable. */
+export const MIN_SECRET_LENGTH = 32;
+
+/**
+ * Returns what is wrong with the configuration, worded as what to do, or `null` when it is usable.
+ * Checked on every request so that a missing secret fails closed instead of letting anything through.
+ */
+export function configProblem(env: Env): string | null {
+  if (!env.JWT_SECRET && !env.JWT_JWKS_URL) {
+    return "JWT_SECRET is not set: add it to .dev.vars or run `wrangler secret put JWT_SECRET` (or set JWT_JWKS_URL for an identity provider)";
+  }
+  if (env.JWT_SECRET && env.JWT_SECRET.length < MIN_SECRET_LENGTH) {
+    return `JWT_SECRET is shorter than ${MIN_SECRET_LENGTH} characters: generate one with \`openssl rand -base64 48\` and run \`wrangler secret put JWT_SECRET\``;
+  }
+  if (!env.BROADCAST_SECRET) {
+    return "BROADCAST_SECRET is not set: add it to .dev.vars or run `wrangler secret put BROADCAST_SECRET`";
+  }
+  if (env.BROADCAST_SECRET.length < MIN_SECRET_LENGTH) {
+    return `BROADCAST_SECRET is shorter than ${MIN_SECRET_LENGTH} characters: generate one with \`openssl rand -base64 48\` and run \`wrangler secret put BROADCAST_SECRET\``;
+  }
+  return null;
+}
+
+export function allowedOrigins(env: Env): string[] {
+  return (env.ALLOWED_ORIGINS ?? "")
+    .split(",")
+    .map((origin) => origin.trim())
+    .filter((origin) => origin.length > 0);
+}

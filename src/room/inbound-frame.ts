@@ -1,0 +1,80 @@
+/**
+ * Turns a raw WebSocket message into a validated client frame, or says exactly what is wrong with it.
+ * Never throws: every input ends in one of the two results.
+ */
+import {
+  type ClientEvent,
+  type ClientFrame,
+  clientEventSchemas,
+  clientFrameSchema,
+  describeIssue,
+  ErrorCode,
+  LIMITS,
+} from "../protocol";
+
+export type InboundResult =
+  | { ok: true; event: ClientEvent; data: unknown; ack?: number }
+  | { ok: false; code: ErrorCode; message: string; ack?: number };
+
+const encoder = new TextEncoder();
+
+function byteLength(text: string): number {
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short strings need no encoding.
+  return text.length * 3 <= LIMITS.maxFrameBytes ? text.length : encoder.encode(text).byteLength;
+}
+
+export function readInboundFrame(message: string | ArrayBuffer): InboundResult {
+  if (typeof message !== "string") {
+    return {
+      ok: false,
+      code: ErrorCode.binaryNotSupported,
+      message: "binary frames are not supported: send JSON text",
+    };
+  }
+  if (byteLength(message) > LIMITS.maxFrameBytes) {
+    return { ok: false, code: ErrorCode.frameTooLarge, message: `frames are limited to ${LIMITS.maxFrameBytes} bytes` };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(message);
+  } catch {
+    return { ok: false, code: ErrorCode.invalidFrame, message: "frame is not valid JSON" };
+  }
+  const envelope = clientFrameSchema.safeParse(raw);
+  if (!envelope.success) {
+    const ack = ackOf(raw);
+    return {
+      ok: false,
+      code: ErrorCode.invalidFrame,
+      message: `frame must be { event, data?, ack? }: ${describeIssue(envelope.error)}`,
+      ack,
+    };
+  }
+  const frame: ClientFrame = envelope.data;
+  if (!Object.hasOwn(clientEventSchemas, frame.event)) {
+    return {
+      ok: false,
+      code: ErrorCode.unknownEvent,
+      message: `unknown event "${frame.event.slice(0, 100)}"`,
+      ack: frame.ack,
+    };
+  }
+  const event = frame.event as ClientEvent;
+  const data = clientEventSchemas[event].safeParse(frame.data);
+  if (!data.success) {
+    return {
+      ok: false,
+      code: ErrorCode.invalidPayload,
+      message: `invalid ${event} payload: ${describeIssue(data.error)}`,
+      ack: frame.ack,
+    };
+  }
+  return { ok: true, event, data: data.data, ack: frame.ack };
+}
+
+/** The ack number of a frame that failed validation, when it has a usable one. */
+function ackOf(raw: unknown): number | undefined {
+  if (typeof raw !== "object" || raw === null || !("ack" in raw)) return undefined;
+  const ack = (raw as { ack: unknown }).ack;
+  return typeof ack === "number" && Number.isSafeInteger(ack) && ack >= 0 ? ack : undefined;
+}

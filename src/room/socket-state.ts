@@ -1,0 +1,41 @@
+/**
+ * What a room remembers about one socket. It lives in the socket's attachment so that it survives
+ * hibernation; keep it small (the platform caps attachments at 2-16 KiB).
+ */
+import { LIMITS } from "../protocol";
+
+export interface SocketState {
+  /** User id (`sub`). */
+  u: string;
+  /** Roles from the token. */
+  r: string[];
+  /** Display name from the token. */
+  n?: string;
+  /** Token expiry, seconds since the epoch. */
+  e: number;
+  /** Admitted by a backend grant rather than a role: a revoke closes it. */
+  g?: 1;
+  /** Bad frames in the current window, and when that window started (ms). */
+  b?: number;
+  bt?: number;
+}
+
+export function stateOf(ws: WebSocket): SocketState | null {
+  const state = ws.deserializeAttachment() as SocketState | null;
+  return state && typeof state.u === "string" ? state : null;
+}
+
+export function userTag(userId: string): string {
+  return `u:${userId}`;
+}
+
+/** Counts a bad frame; returns true when the socket has used up its allowance. */
+export function countBadFrame(ws: WebSocket, state: SocketState, now: number): boolean {
+  if (!state.bt || now - state.bt > LIMITS.badFrameWindowMs) {
+    state.bt = now;
+    state.b = 0;
+  }
+  state.b = (state.b ?? 0) + 1;
+  ws.serializeAttachment(state);
+  return state.b > LIMITS.maxBadFrames;
+}

@@ -1,0 +1,110 @@
+/**
+ * Verifies the bearer of a request: a JWT with `sub`, `roles`, optional `name`, and a required `exp`.
+ * HS256 tokens are checked against JWT_SECRET; RS256/ES256 tokens against the JWKS at JWT_JWKS_URL.
+ * Each algorithm family is tied to its own key source, so an HS256 token signed with a public key
+ * (algorithm confusion) and `alg: none` are refused.
+ */
+import { createRemoteJWKSet, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
+import { z } from "zod";
+import type { Env } from "../env";
+import { ErrorCode, ID_PATTERN } from "../protocol";
+import { HttpError } from "./http-error";
+
+/** Seconds of clock skew tolerated on `exp` and `nbf`. */
+export const CLOCK_TOLERANCE_SECONDS = 5;
+
+const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"];
+
+const claimsSchema = z.object({
+  sub: z.string().regex(ID_PATTERN, "sub must be 1-64 characters of A-Z, a-z, 0-9, _ or -"),
+  roles: z.array(z.string().min(1).max(64)).max(32).default([]),
+  name: z.string().max(100).optional(),
+  exp: z.number(),
+});
+
+export interface VerifiedUser {
+  userId: string;
+  roles: string[];
+  name?: string;
+  /** Token expiry, seconds since the epoch. */
+  exp: number;
+}
+
+// createRemoteJWKSet caches keys and rate-limits refetches; keep one per URL for the isolate's life.
+const jwksByUrl = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+function remoteJwks(url: string) {
+  let jwks = jwksByUrl.get(url);
+  if (!jwks) {
+    jwks = createRemoteJWKSet(new URL(url));
+    jwksByUrl.set(url, jwks);
+  }
+  return jwks;
+}
+
+/** The token of a request: `Authorization: Bearer` first, then the `token` query parameter (browsers). */
+export function tokenOf(request: Request): string | null {
+  const header = request.headers.get("Authorization");
+  if (header?.startsWith("Bearer ")) return header.slice(7).trim() || null;
+  return new URL(request.url).searchParams.get("token") || null;
+}
+
+export async function verifyToken(token: string, env: Env): Promise<VerifiedUser> {
+  let alg: string | undefined;
+  try {
+    alg = decodeProtectedHeader(token).alg;
+  } catch {
+    throw new HttpError(401, ErrorCode.unauthorized, "token is not a JWT");
+  }
+  const options = {
+    issuer: env.JWT_ISSUER || undefined,
+    audience: env.JWT_AUDIENCE || undefined,
+    clockTolerance: CLOCK_TOLERANCE_SECONDS,
+    requiredClaims: ["exp", "sub"],
+  };
+  let payload: JWTPayload;
+  try {
+    if (alg === "HS256" && env.JWT_SECRET) {
+      ({ payload } = await jwtVerify(token, new TextEncoder().encode(env.JWT_SECRET), {
+        ...options,
+        algorithms: ["HS256"],
+      }));
+    } else if (alg && ASYMMETRIC_ALGORITHMS.includes(alg) && env.JWT_JWKS_URL) {
+      ({ payload } = await jwtVerify(token, remoteJwks(env.JWT_JWKS_URL), {
+        ...options,
+        algorithms: ASYMMETRIC_ALGORITHMS,
+      }));
+    } else {
+      throw new HttpError(401, ErrorCode.unauthorized, `token algorithm ${alg ?? "(none)"} is not accepted`);
+    }
+  } catch (error) {
+    throw toAuthError(error);
+  }
+  const claims = claimsSchema.safeParse(payload);
+  if (!claims.success) {
+    throw new HttpError(401, ErrorCode.unauthorized, `token claims are invalid: ${claims.error.issues[0]?.message}`);
+  }
+  const { sub, roles, name, exp } = claims.data;
+  return { userId: sub, roles: [...new Set(roles)], name, exp };
+}
+
+function toAuthError(error: unknown): HttpError {
+  if (error instanceof HttpError) return error;
+  if (error instanceof errors.JWTExpired) {
+    return new HttpError(401, ErrorCode.tokenExpired, "token has expired: get a fresh one and reconnect");
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    return new HttpError(401, ErrorCode.unauthorized, `token claim ${error.claim} is invalid: ${error.reason}`);
+  }
+  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWSSignatureVerificationFailed) {
+    return new HttpError(401, ErrorCode.unauthorized, "token signature is invalid");
+  }
+  if (
+    error instanceof errors.JWKSTimeout ||
+    error instanceof errors.JWKSInvalid ||
+    !(error instanceof errors.JOSEError)
+  ) {
+    // The identity provider's keys could not be had: not the client's fault, and never a pass.
+    return new HttpError(503, ErrorCode.internal, "token keys are unavailable right now: retry shortly");
+  }
+  return new HttpError(401, ErrorCode.unauthorized, "token is invalid");
+}

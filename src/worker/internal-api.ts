@@ -1,0 +1,102 @@
+/**
+ * The internal API for REST backends: POST /internal/broadcast, and
+ * PUT/DELETE /internal/rooms/{room}/members/{userId} to grant and revoke access.
+ * Every call has passed requireBroadcastSecret; every body is validated before any room is touched.
+ */
+import { Hono } from "hono";
+import type { Env } from "../env";
+import {
+  type BroadcastResult,
+  broadcastBodySchema,
+  describeIssue,
+  ErrorCode,
+  ID_PATTERN,
+  type PublishableEvent,
+  publishableEventSchemas,
+} from "../protocol";
+import { isGrantable, type ParsedRoom, parseRoom } from "../room-policy";
+import { errorResponse, HttpError } from "./http-error";
+import { requireBroadcastSecret } from "./internal-auth";
+import { readJsonBody } from "./read-body";
+
+export const internalApi = new Hono<{ Bindings: Env }>();
+
+internalApi.use("*", requireBroadcastSecret);
+
+export interface ValidBroadcast {
+  rooms: ParsedRoom[];
+  event: PublishableEvent;
+  data: unknown;
+}
+
+/** Validates a broadcast body; throws a 400 naming the field that is wrong. */
+export function validateBroadcast(body: unknown): ValidBroadcast {
+  const parsed = broadcastBodySchema.safeParse(body);
+  if (!parsed.success) throw new HttpError(400, ErrorCode.badRequest, describeIssue(parsed.error));
+  const { event, data } = parsed.data;
+  const rooms: ParsedRoom[] = [];
+  const seen = new Set<string>();
+  for (const [index, name] of parsed.data.rooms.entries()) {
+    const room = parseRoom(name);
+    if (!room) throw new HttpError(400, ErrorCode.invalidRoom, `rooms.${index}: unknown room name`);
+    if (!seen.has(room.name)) rooms.push(room);
+    seen.add(room.name);
+  }
+  if (!Object.hasOwn(publishableEventSchemas, event)) {
+    const known = Object.keys(publishableEventSchemas).join(", ");
+    throw new HttpError(400, ErrorCode.badRequest, `event: "${event}" is not an event backends may send (${known})`);
+  }
+  const payload = publishableEventSchemas[event as PublishableEvent].safeParse(data);
+  if (!payload.success) throw new HttpError(400, ErrorCode.badRequest, `data.${describeIssue(payload.error)}`);
+  return { rooms, event: event as PublishableEvent, data: payload.data };
+}
+
+internalApi.post("/broadcast", async (c) => {
+  const { rooms, event, data } = validateBroadcast(await readJsonBody(c.req.raw));
+  const results = await Promise.allSettled(
+    rooms.map((room) => c.env.ROOMS.getByName(room.name).broadcast(room.name, event, data)),
+  );
+  const delivered: BroadcastResult["delivered"] = {};
+  const failed: string[] = [];
+  results.forEach((result, index) => {
+    const name = rooms[index]?.name ?? "";
+    if (result.status === "fulfilled") delivered[name] = result.value;
+    else {
+      failed.push(name);
+      console.error("broadcast to room failed", name, String(result.reason));
+    }
+  });
+  if (failed.length > 0) {
+    return c.json(
+      { error: { code: ErrorCode.internal, message: `delivery failed for: ${failed.join(", ")}` }, delivered },
+      502,
+    );
+  }
+  return c.json({ delivered } satisfies BroadcastResult);
+});
+
+function memberTarget(roomName: string, userId: string): { room: ParsedRoom; userId: string } {
+  const room = parseRoom(roomName);
+  if (!room) throw new HttpError(400, ErrorCode.invalidRoom, "unknown room name");
+  if (!isGrantable(room)) {
+    throw new HttpError(400, ErrorCode.notGrantable, `${room.name} admits by role only; grants apply to order rooms`);
+  }
+  if (!ID_PATTERN.test(userId)) {
+    throw new HttpError(400, ErrorCode.badRequest, "userId must be 1-64 characters of A-Z, a-z, 0-9, _ or -");
+  }
+  return { room, userId };
+}
+
+internalApi.put("/rooms/:room/members/:userId", async (c) => {
+  const { room, userId } = memberTarget(c.req.param("room"), c.req.param("userId"));
+  await c.env.ROOMS.getByName(room.name).grant(room.name, userId);
+  return c.json({ room: room.name, userId, granted: true });
+});
+
+internalApi.delete("/rooms/:room/members/:userId", async (c) => {
+  const { room, userId } = memberTarget(c.req.param("room"), c.req.param("userId"));
+  const closed = await c.env.ROOMS.getByName(room.name).revoke(room.name, userId);
+  return c.json({ room: room.name, userId, granted: false, closed });
+});
+
+internalApi.all("*", () => errorResponse(404, ErrorCode.notFound, "no such internal endpoint"));

@@ -1,0 +1,39 @@
+/**
+ * Reads a JSON body with a size cap that holds even when Content-Length is absent or lies.
+ */
+import { ErrorCode, LIMITS } from "../protocol";
+import { HttpError } from "./http-error";
+
+export async function readJsonBody(request: Request, limit: number = LIMITS.maxBodyBytes): Promise<unknown> {
+  const declared = Number(request.headers.get("Content-Length") ?? "0");
+  if (declared > limit) throw tooLarge(limit);
+  if (!request.body) throw new HttpError(400, ErrorCode.badRequest, "a JSON body is required");
+  const reader = request.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw tooLarge(limit);
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch {
+    throw new HttpError(400, ErrorCode.badRequest, "the body is not valid UTF-8 JSON");
+  }
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError(413, ErrorCode.payloadTooLarge, `bodies are limited to ${limit} bytes`);
+}

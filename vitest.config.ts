@@ -1,0 +1,24 @@
+import { cloudflareTest } from "@cloudflare/vitest-plugin";
+import { defineConfig } from "vitest/config";
+
+// Tests inside the Workers runtime, against the real Worker and Durable Objects of wrangler.toml.
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        // Test-only secrets; the suite signs its tokens with these.
+        bindings: {
+          JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
+          BROADCAST_SECRET: "test-broadcast-secret-0123456789abcdef0123456789",
+          ALLOWED_ORIGINS: "https://app.roomcast.test",
+          ENVIRONMENT: "test",
+        },
+      },
+    }),
+  ],
+  test: {
+    include: ["test/workers/**/*.test.ts"],
+    testTimeout: 20_000,
+  },
+});
