@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+// Node-side tests against a real `wrangler dev` (started by each test file) and the client library.
+export default defineConfig({
+  test: {
+    include: ["test/e2e/**/*.test.ts", "test/client/**/*.test.{ts,tsx}"],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Each file starts its own hub; two at a time suits a 2-core machine.
+    maxWorkers: 2,
+  },
+});
