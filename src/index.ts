@@ -7,7 +7,7 @@ import { configProblem, type Env } from "./env";
 import { ErrorCode } from "./protocol";
 import { errorResponse, HttpError } from "./worker/http-error";
 import { internalApi } from "./worker/internal-api";
-import { handleUpgrade } from "./worker/ws-route";
+import { handleAccessCheck, handleUpgrade } from "./worker/ws-route";
 
 export { RoomObject } from "./room/room-object";
 
@@ -25,6 +25,7 @@ app.use("*", async (c, next) => {
 
 app.all("/ws/:room", handleUpgrade);
 app.all("/ws/*", () => errorResponse(400, ErrorCode.invalidRoom, "unknown room name: see the room table in README.md"));
+app.post("/access/:room", handleAccessCheck);
 app.route("/internal", internalApi);
 app.get("/health", (c) => c.json({ ok: true }));
 

@@ -5,9 +5,30 @@ import { ErrorCode, LIMITS } from "../protocol";
 import { HttpError } from "./http-error";
 
 export async function readJsonBody(request: Request, limit: number = LIMITS.maxBodyBytes): Promise<unknown> {
+  const bytes = await readBytes(request, limit);
+  if (bytes === null) throw new HttpError(400, ErrorCode.badRequest, "a JSON body is required");
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+  } catch {
+    throw new HttpError(400, ErrorCode.badRequest, "the body is not valid UTF-8 JSON");
+  }
+}
+
+/** Reads a text body (empty when there is none) with the same cap. */
+export async function readTextBody(request: Request, limit: number): Promise<string> {
+  const bytes = await readBytes(request, limit);
+  if (bytes === null) return "";
+  try {
+    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new HttpError(400, ErrorCode.badRequest, "the body is not valid UTF-8");
+  }
+}
+
+async function readBytes(request: Request, limit: number): Promise<Uint8Array | null> {
   const declared = Number(request.headers.get("Content-Length") ?? "0");
   if (declared > limit) throw tooLarge(limit);
-  if (!request.body) throw new HttpError(400, ErrorCode.badRequest, "a JSON body is required");
+  if (!request.body) return null;
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -27,11 +48,7 @@ export async function readJsonBody(request: Request, limit: number = LIMITS.maxB
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
-  } catch {
-    throw new HttpError(400, ErrorCode.badRequest, "the body is not valid UTF-8 JSON");
-  }
+  return bytes;
 }
 
 function tooLarge(limit: number): HttpError {

@@ -1,0 +1,44 @@
+/**
+ * Decides whether a request may enter a room: room name, Origin, token, policy. Shared by the
+ * upgrade route and POST /access/{room}, so a client that cannot see an upgrade's HTTP status
+ * (browsers, Node's WebSocket) can learn the exact refusal by asking the same question again.
+ */
+import { allowedOrigins, type Env } from "../env";
+import { ErrorCode } from "../protocol";
+import type { ConnectRequest } from "../room/room-object";
+import { accessTo, parseRoom } from "../room-policy";
+import { verifyToken } from "./auth";
+import { HttpError } from "./http-error";
+
+/** Throws an HttpError with the refusal; returns what the room needs to accept the socket. */
+export async function admit(
+  env: Env,
+  roomName: string,
+  origin: string | null,
+  token: string | null,
+): Promise<ConnectRequest> {
+  const room = parseRoom(roomName);
+  if (!room) throw new HttpError(400, ErrorCode.invalidRoom, "unknown room name: see the room table in README.md");
+  const origins = allowedOrigins(env);
+  if (origin !== null && origins.length > 0 && !origins.includes(origin)) {
+    throw new HttpError(403, ErrorCode.originRefused, "this Origin may not open sockets: add it to ALLOWED_ORIGINS");
+  }
+  if (!token) {
+    throw new HttpError(401, ErrorCode.unauthorized, "a token is required: pass ?token= or Authorization: Bearer");
+  }
+  const user = await verifyToken(token, env);
+  const access = accessTo(room, user);
+  if (access === "denied") throw new HttpError(403, ErrorCode.forbidden, `you may not join ${room.name}`);
+  return {
+    room: room.name,
+    userId: user.userId,
+    roles: user.roles,
+    name: user.name,
+    exp: user.exp,
+    needsGrant: access === "needs-grant",
+  };
+}
+
+export function forbiddenWithoutGrant(room: string): HttpError {
+  return new HttpError(403, ErrorCode.forbidden, `you may not join ${room}`);
+}

@@ -1,0 +1,128 @@
+import { describe, expect, it } from "vitest";
+import { errorOf, internal, join, orderStatus, sleep, tokenFor, uniqueId, waitForFrames } from "./helpers";
+
+const newOrder = (orderId: string) => ({
+  orderId,
+  customerName: "Ada",
+  items: [{ name: "Pad thai", quantity: 2, notes: "no peanuts" }],
+  createdAt: new Date().toISOString(),
+});
+
+describe("POST /internal/broadcast", () => {
+  it("delivers to every socket of the named rooms and to no other", async () => {
+    const [a, b, c] = [uniqueId(), uniqueId(), uniqueId()];
+    const staff = await tokenFor("staff-1", ["staff"]);
+    const inA1 = await join(`order-${a}`, staff);
+    const inA2 = await join(`order-${a}`, await tokenFor("kitchen-1", ["kitchen"]));
+    const inB = await join(`order-${b}`, staff);
+    const inC = await join(`order-${c}`, staff);
+
+    const res = await internal("/broadcast", {
+      body: { rooms: [`order-${a}`, `order-${b}`], event: "order-status-updated", data: orderStatus(a, "ready") },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ delivered: { [`order-${a}`]: 2, [`order-${b}`]: 1 } });
+
+    for (const socket of [inA1, inA2]) {
+      const frames = await waitForFrames(socket, 2);
+      expect(frames[1]).toEqual({
+        event: "order-status-updated",
+        room: `order-${a}`,
+        data: expect.objectContaining({ orderId: a, status: "ready" }),
+      });
+    }
+    expect((await waitForFrames(inB, 2))[1]?.room).toBe(`order-${b}`);
+    await sleep(100);
+    expect(inC.frames.map((frame) => frame.event)).toEqual(["joined"]);
+  });
+
+  it("counts rooms named twice once and reports empty rooms as 0", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("s", ["staff"]));
+    const empty = `order-${uniqueId()}`;
+    const res = await internal("/broadcast", {
+      body: { rooms: [room, room, empty], event: "new-order", data: newOrder("42") },
+    });
+    expect(await res.json()).toEqual({ delivered: { [room]: 1, [empty]: 0 } });
+    await sleep(100);
+    expect(socket.frames).toHaveLength(2);
+  });
+
+  it("reaches a personal room with a notification", async () => {
+    const user = uniqueId();
+    const socket = await join(`user-${user}`, await tokenFor(user));
+    const data = { id: "n1", title: "Your table is ready", body: "Table 4", type: "table" };
+    const res = await internal("/broadcast", { body: { rooms: [`user-${user}`], event: "notification", data } });
+    expect(res.status).toBe(200);
+    expect((await waitForFrames(socket, 2))[1]).toEqual({ event: "notification", room: `user-${user}`, data });
+  });
+
+  describe("refuses bad calls and touches no room", () => {
+    it.each([
+      ["a body that is not JSON", "{", /not valid UTF-8 JSON/],
+      ["no rooms", { rooms: [], event: "new-order", data: {} }, /rooms/],
+      ["more than 100 rooms", { rooms: Array.from({ length: 101 }, (_, i) => `order-${i}`), event: "x" }, /rooms/],
+      ["an unknown room", { rooms: ["order-1", "lobby"], event: "new-order", data: newOrder("1") }, /rooms\.1/],
+      ["an unknown event", { rooms: ["order-1"], event: "drop-tables", data: {} }, /event/],
+      ["an inherited event name", { rooms: ["order-1"], event: "__proto__", data: {} }, /event/],
+      ["a payload of the wrong type", { rooms: ["order-1"], event: "new-order", data: "hi" }, /data/],
+      [
+        "a wrong field",
+        { rooms: ["order-1"], event: "new-order", data: { ...newOrder("1"), items: [{ name: "x", quantity: 0 }] } },
+        /data\.items\.0\.quantity/,
+      ],
+      [
+        "an unknown field",
+        { rooms: ["order-1"], event: "order-status-updated", data: { ...orderStatus("1"), hacked: true } },
+        /data/,
+      ],
+      ["an unknown top-level field", { rooms: ["order-1"], event: "new-order", data: newOrder("1"), x: 1 }, /x/],
+      [
+        "a bad timestamp",
+        { rooms: ["order-1"], event: "new-order", data: { ...newOrder("1"), createdAt: "soon" } },
+        /createdAt/,
+      ],
+    ])("400 for %s", async (_, body, message) => {
+      const room = `order-${uniqueId()}`;
+      const socket = await join(room, await tokenFor("s", ["staff"]));
+      const payload = typeof body === "string" ? body : JSON.stringify(body);
+      const res = await internal("/broadcast", { body: payload.replace("order-1", room) });
+      expect(res.status).toBe(400);
+      const error = await errorOf(res);
+      expect(error.code).toMatch(/bad_request|invalid_room/);
+      expect(error.message).toMatch(message);
+      await sleep(50);
+      expect(socket.frames).toHaveLength(1);
+    });
+
+    it("413 for a body over 64 KiB", async () => {
+      const data = { ...newOrder("1"), customerName: "x".repeat(70_000) };
+      const res = await internal("/broadcast", { body: { rooms: ["order-1"], event: "new-order", data } });
+      expect(res.status).toBe(413);
+      expect((await errorOf(res)).code).toBe("payload_too_large");
+    });
+
+    it.each([
+      ["no Authorization", null],
+      ["a wrong secret", "wrong-secret-0123456789abcdef0123456789abcdef"],
+      ["a prefix of the secret", "test-broadcast"],
+      ["an empty bearer", ""],
+    ])("401 with %s", async (_, secret) => {
+      const room = `order-${uniqueId()}`;
+      const socket = await join(room, await tokenFor("s", ["staff"]));
+      const res = await internal("/broadcast", {
+        secret,
+        body: { rooms: [room], event: "order-status-updated", data: orderStatus("1") },
+      });
+      expect(res.status).toBe(401);
+      expect((await errorOf(res)).code).toBe("unauthorized");
+      await sleep(50);
+      expect(socket.frames).toHaveLength(1);
+    });
+
+    it("404 for unknown internal routes, after the secret check", async () => {
+      expect((await internal("/nope", { secret: null })).status).toBe(401);
+      expect((await internal("/nope")).status).toBe(404);
+    });
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Shared helpers of the Workers tests: tokens, sockets, frames and internal API calls against the
+ * real Worker (`exports.default`) and its Durable Objects.
+ */
+import { env } from "cloudflare:test";
+import { exports } from "cloudflare:workers";
+import { SignJWT } from "jose";
+
+export const ALLOWED_ORIGIN = "https://app.roomcast.test";
+
+export interface TokenOptions {
+  sub?: string;
+  roles?: unknown;
+  name?: string;
+  /** Seconds from now; negative for an expired token. */
+  expiresIn?: number;
+  /** Omit `exp` entirely. */
+  noExp?: boolean;
+  notBefore?: number;
+  issuer?: string;
+  audience?: string;
+  secret?: string;
+  claims?: Record<string, unknown>;
+}
+
+export async function signToken(options: TokenOptions = {}): Promise<string> {
+  const now = Math.floor(Date.now() / 1000);
+  const claims: Record<string, unknown> = { roles: options.roles ?? [], ...options.claims };
+  if (options.name) claims.name = options.name;
+  let jwt = new SignJWT(claims).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuedAt(now);
+  if (options.sub !== undefined) jwt = jwt.setSubject(options.sub);
+  if (!options.noExp) jwt = jwt.setExpirationTime(now + (options.expiresIn ?? 3600));
+  if (options.notBefore !== undefined) jwt = jwt.setNotBefore(now + options.notBefore);
+  if (options.issuer) jwt = jwt.setIssuer(options.issuer);
+  if (options.audience) jwt = jwt.setAudience(options.audience);
+  return jwt.sign(new TextEncoder().encode(options.secret ?? env.JWT_SECRET));
+}
+
+/** A token for `sub` with `roles`, valid for an hour. */
+export function tokenFor(sub: string, roles: string[] = [], name?: string): Promise<string> {
+  return signToken({ sub, roles, name });
+}
+
+export function hubFetch(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(`https://hub.test${path}`, init));
+}
+
+export interface Frame {
+  event: string;
+  room?: string;
+  ack?: number;
+  data?: unknown;
+}
+
+export interface TestSocket {
+  ws: WebSocket;
+  /** Every frame received so far, parsed, in order. */
+  frames: Frame[];
+  /** Close code and reason once the hub closed the socket. */
+  closed: Promise<{ code: number; reason: string }>;
+  send(frame: unknown): void;
+}
+
+/** Sends an upgrade; returns the response (for status checks). */
+export function upgrade(
+  room: string,
+  init: { token?: string; origin?: string; headers?: Record<string, string> } = {},
+) {
+  const headers = new Headers({ Upgrade: "websocket", ...init.headers });
+  if (init.origin) headers.set("Origin", init.origin);
+  const query = init.token !== undefined ? `?token=${encodeURIComponent(init.token)}` : "";
+  return hubFetch(`/ws/${room}${query}`, { headers });
+}
+
+/** Opens a socket that must be accepted, and starts recording its frames. */
+export async function openSocket(room: string, token: string, origin?: string): Promise<TestSocket> {
+  const res = await upgrade(room, { token, origin });
+  if (res.status !== 101 || !res.webSocket) {
+    throw new Error(`expected 101 for ${room}, got ${res.status}: ${await res.text()}`);
+  }
+  const ws = res.webSocket;
+  const frames: Frame[] = [];
+  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
+    ws.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason }));
+  });
+  ws.addEventListener("message", (event) => {
+    frames.push(JSON.parse(typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data)));
+  });
+  ws.accept();
+  return { ws, frames, closed, send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)) };
+}
+
+/** Opens a socket and waits for its `joined` frame. */
+export async function join(room: string, token: string): Promise<TestSocket> {
+  const socket = await openSocket(room, token);
+  await waitForFrames(socket, 1);
+  return socket;
+}
+
+/** Waits until `socket` has received at least `count` frames; fails after `timeoutMs`. */
+export async function waitForFrames(socket: TestSocket, count: number, timeoutMs = 5_000): Promise<Frame[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (socket.frames.length < count) {
+    if (Date.now() > deadline) {
+      throw new Error(`expected ${count} frames within ${timeoutMs} ms, got ${JSON.stringify(socket.frames)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return socket.frames;
+}
+
+/** Waits for the hub to close `socket`, with a timeout. */
+export async function waitForClose(socket: TestSocket, timeoutMs = 5_000): Promise<{ code: number; reason: string }> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`socket not closed within ${timeoutMs} ms`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([socket.closed, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Sends a frame with an ack number and waits for the frame answering it. */
+export async function request(socket: TestSocket, event: string, data?: unknown, ack = 1): Promise<Frame> {
+  socket.send({ event, data, ack });
+  const deadline = Date.now() + 5_000;
+  for (;;) {
+    const answer = socket.frames.find((frame) => frame.ack === ack);
+    if (answer) return answer;
+    if (Date.now() > deadline) throw new Error(`no answer to ack ${ack}: ${JSON.stringify(socket.frames)}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+export function internal(path: string, init: { method?: string; body?: unknown; secret?: string | null } = {}) {
+  const headers = new Headers({ "Content-Type": "application/json" });
+  const secret = init.secret === undefined ? env.BROADCAST_SECRET : init.secret;
+  if (secret !== null) headers.set("Authorization", `Bearer ${secret}`);
+  const body =
+    init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body);
+  return hubFetch(`/internal${path}`, { method: init.method ?? "POST", headers, body });
+}
+
+export function broadcast(rooms: string[], event: string, data: unknown) {
+  return internal("/broadcast", { body: { rooms, event, data } });
+}
+
+export function orderStatus(orderId: string, status = "preparing") {
+  return { orderId, status, updatedAt: new Date().toISOString() };
+}
+
+export function uniqueId(): string {
+  return crypto.randomUUID();
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export async function errorOf(res: Response): Promise<{ code: string; message: string }> {
+  const body = (await res.json()) as { error: { code: string; message: string } };
+  return body.error;
+}
