@@ -171,12 +171,23 @@ export interface JoinedPayload {
   userId: string;
 }
 
+/**
+ * Sent right before the hub closes a socket (4001, 4003, 1008, 1011). Clients should close their
+ * side at once and act on `code`: the runtime keeps the TCP connection open after a server-initiated
+ * close, so the close event itself may only arrive after the client's own timeout.
+ */
+export interface ClosingPayload {
+  code: number;
+  reason: string;
+}
+
 /** Payload of every server event; handlers receive `(data, room)`. */
 export interface ServerEventPayloads extends PublishablePayloads {
   /** First frame on every room socket. */
   joined: JoinedPayload;
   /** An error not tied to an ack (see `ErrorCode`). */
   error: ErrorBody;
+  closing: ClosingPayload;
 }
 export type ServerEvent = keyof ServerEventPayloads;
 

@@ -126,7 +126,7 @@ export class RoomObject extends DurableObject<Env> {
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(userTag(userId))) {
       if (stateOf(ws)?.g) {
-        closeQuietly(ws, CloseCode.accessRevoked, "access revoked");
+        closeByHub(ws, CloseCode.accessRevoked, "access revoked");
         closed++;
       }
     }
@@ -142,13 +142,13 @@ export class RoomObject extends DurableObject<Env> {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     try {
       const state = stateOf(ws);
-      if (!state) return closeQuietly(ws, CloseCode.internalError, "socket state lost");
+      if (!state) return closeByHub(ws, CloseCode.internalError, "socket state lost");
       const now = Date.now();
-      if (state.e * 1000 <= now) return closeQuietly(ws, CloseCode.tokenExpired, "token expired");
+      if (state.e * 1000 <= now) return closeByHub(ws, CloseCode.tokenExpired, "token expired");
       const frame = readInboundFrame(message);
       if (!frame.ok) {
         this.sendError(ws, frame.code, frame.message, frame.ack);
-        if (countBadFrame(ws, state, now)) closeQuietly(ws, CloseCode.policyViolation, "too many bad frames");
+        if (countBadFrame(ws, state, now)) closeByHub(ws, CloseCode.policyViolation, "too many bad frames");
         return;
       }
       const result = this.handle(frame.event, frame.data, state);
@@ -181,7 +181,7 @@ export class RoomObject extends DurableObject<Env> {
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     console.warn("room.webSocketError", this.room, describe(error));
-    closeQuietly(ws, CloseCode.internalError, "socket error");
+    closeByHub(ws, CloseCode.internalError, "socket error");
   }
 
   // ----- token expiry ----------------------------------------------------------------------------
@@ -200,7 +200,7 @@ export class RoomObject extends DurableObject<Env> {
       for (const ws of this.ctx.getWebSockets()) {
         const state = stateOf(ws);
         if (!state) continue;
-        if (state.e * 1000 <= now) closeQuietly(ws, CloseCode.tokenExpired, "token expired");
+        if (state.e * 1000 <= now) closeByHub(ws, CloseCode.tokenExpired, "token expired");
         else next = Math.min(next, state.e * 1000);
       }
       if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
@@ -229,6 +229,20 @@ export class RoomObject extends DurableObject<Env> {
     if (ack !== undefined) frame.ack = ack;
     this.send(ws, JSON.stringify(frame));
   }
+}
+
+/**
+ * Closes a socket the hub decided to close. A `closing` frame goes first: the runtime leaves the
+ * TCP connection open after a server-initiated close handshake, and clients would otherwise only
+ * see the close when their own timeout ends (about 10 s in Node and browsers).
+ */
+function closeByHub(ws: WebSocket, code: number, reason: string): void {
+  try {
+    ws.send(JSON.stringify({ event: "closing", data: { code, reason } }));
+  } catch {
+    // The socket is already gone; closing below is all that is left.
+  }
+  closeQuietly(ws, code, reason);
 }
 
 function closeQuietly(ws: WebSocket, code: number, reason: string): void {

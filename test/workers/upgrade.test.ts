@@ -110,11 +110,11 @@ describe("tokens", () => {
   });
 
   it("refuses RS256 when no JWKS is configured", async () => {
-    const { privateKey } = await crypto.subtle.generateKey(
+    const { privateKey } = (await crypto.subtle.generateKey(
       { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
       true,
       ["sign", "verify"],
-    );
+    )) as CryptoKeyPair;
     const token = await new SignJWT({ roles: ["admin"] })
       .setProtectedHeader({ alg: "RS256" })
       .setSubject("u1")

@@ -1,0 +1,65 @@
+/**
+ * Node-side helpers for end-to-end tests: tokens, real WebSocket clients and internal API calls
+ * against a hub started by `startHub()`.
+ */
+import { SignJWT } from "jose";
+import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub } from "../support/hub-process";
+
+export async function e2eToken(sub: string, roles: string[] = [], expiresIn = 3600): Promise<string> {
+  return new SignJWT({ roles })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setExpirationTime(Math.floor(Date.now() / 1000) + expiresIn)
+    .sign(new TextEncoder().encode(E2E_JWT_SECRET));
+}
+
+export interface Frame {
+  event: string;
+  room?: string;
+  ack?: number;
+  data?: unknown;
+}
+
+export interface Client {
+  ws: WebSocket;
+  frames: Frame[];
+  closed: Promise<{ code: number; reason: string }>;
+  /** Resolves once the socket opened, rejects if it closed first. */
+  opened: Promise<void>;
+}
+
+export function openClient(hub: Hub, room: string, token: string): Client {
+  const ws = new WebSocket(`${hub.wsUrl}/ws/${room}?token=${encodeURIComponent(token)}`);
+  const frames: Frame[] = [];
+  ws.addEventListener("message", (event) => frames.push(JSON.parse(String(event.data))));
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason })),
+  );
+  const opened = new Promise<void>((resolve, reject) => {
+    ws.addEventListener("open", () => resolve());
+    ws.addEventListener("close", (event) => reject(new Error(`closed before open: ${event.code}`)));
+    // Node's WebSocket reports a refused upgrade (non-101) with an error event and no close event.
+    ws.addEventListener("error", () => reject(new Error("refused before open")));
+  });
+  opened.catch(() => {});
+  return { ws, frames, closed, opened };
+}
+
+export async function waitForFrames(client: Client, count: number, timeoutMs = 10_000): Promise<Frame[]> {
+  const deadline = Date.now() + timeoutMs;
+  while (client.frames.length < count) {
+    if (Date.now() > deadline) {
+      throw new Error(`expected ${count} frames within ${timeoutMs} ms, got ${JSON.stringify(client.frames)}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  return client.frames;
+}
+
+export function internal(hub: Hub, path: string, method: string, body?: unknown, secret = E2E_BROADCAST_SECRET) {
+  return fetch(`${hub.url}/internal${path}`, {
+    method,
+    headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+}
