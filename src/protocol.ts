@@ -23,6 +23,24 @@ export const LIMITS = {
   badFrameWindowMs: 60_000,
 } as const;
 
+/** What a room keeps so that clients can resume (see README "Delivery guarantees"). */
+export const HISTORY = {
+  /** The last events kept whatever their age. */
+  minEvents: 200,
+  /** Events younger than this are kept (up to the caps below). */
+  minAgeMs: 24 * 60 * 60 * 1000,
+  /** Hard caps: never more events or frame bytes than these per room. */
+  maxEvents: 5_000,
+  maxBytes: 16 * 1024 * 1024,
+  /** A broadcast `id` repeated within this window delivers nothing new. */
+  idempotencyWindowMs: 10 * 60 * 1000,
+  /** Unread notifications kept per user. */
+  maxNotifications: 100,
+} as const;
+
+/** Epochs are short random hex strings. */
+export const EPOCH_PATTERN = /^[0-9a-f]{1,32}$/;
+
 /** Close codes the hub uses; the 4xxx ones are the hub's own. */
 export const CloseCode = {
   normal: 1000,
@@ -62,6 +80,7 @@ export const ErrorCode = {
   notGrantable: "room_not_grantable",
   methodNotAllowed: "method_not_allowed",
   rateLimited: "rate_limited",
+  idempotencyConflict: "idempotency_conflict",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -118,6 +137,8 @@ export type PublishableEvent = keyof typeof publishableEventSchemas;
 export type PublishablePayloads = { [K in PublishableEvent]: z.infer<(typeof publishableEventSchemas)[K]> };
 
 export const broadcastBodySchema = z.strictObject({
+  /** Idempotency key: a repeat within 10 minutes delivers nothing new and gets the first answer. */
+  id: z.string().min(1).max(128).optional(),
   rooms: z.array(z.string().max(200)).min(1).max(LIMITS.maxRoomsPerBroadcast),
   event: z.string().max(100),
   data: z.unknown(),
@@ -138,17 +159,26 @@ export interface RoomInfo {
   you: { userId: string; name?: string; roles: string[] };
 }
 
+export const notificationReadSchema = z.strictObject({
+  ids: z.array(z.string().min(1).max(128)).min(1).max(HISTORY.maxNotifications),
+});
+export type NotificationRead = z.infer<typeof notificationReadSchema>;
+
 /** Schemas of `data` for every client event; an event not listed here is `unknown_event`. */
 export const clientEventSchemas = {
   "room:info": z.undefined(),
+  "notification:read": notificationReadSchema,
 } as const;
 export type ClientEvent = keyof typeof clientEventSchemas;
 
 export interface ClientEventPayloads {
   "room:info": undefined;
+  /** In a personal room: marks notifications read, so they are not delivered again. */
+  "notification:read": NotificationRead;
 }
 export interface ClientEventAcks {
   "room:info": RoomInfo;
+  "notification:read": { read: number };
 }
 
 /** Socket.io-style map of what a client may emit: `emit(event, data, ack)`. */
@@ -169,6 +199,14 @@ export type ClientFrame = z.infer<typeof clientFrameSchema>;
 export interface JoinedPayload {
   room: string;
   userId: string;
+  /** The room's last seq and its epoch: pass them back as `since` and `epoch` to resume. */
+  seq: number;
+  epoch: string;
+  /**
+   * Present when the client asked to resume: `true` when every missed event follows this frame,
+   * `false` when the history no longer covers `since` (or the epoch changed): refetch state.
+   */
+  recovered?: boolean;
 }
 
 /**
@@ -196,11 +234,13 @@ export type ServerToClientEvents = {
   [K in ServerEvent]: (data: ServerEventPayloads[K], room: string) => void;
 };
 
-/** A room event as it travels to clients. */
+/** A room event as it travels to clients; delivered events carry the room's `seq` and `epoch`. */
 export interface ServerFrame<E extends ServerEvent = ServerEvent> {
   event: E;
   room: string;
   data: ServerEventPayloads[E];
+  seq?: number;
+  epoch?: string;
 }
 export interface AckFrame {
   event: "ack";
@@ -220,6 +260,14 @@ export const serverFrameSchema = z.object({
   room: z.string().optional(),
   ack: z.number().int().nonnegative().optional(),
   data: z.unknown().optional(),
+  seq: z.number().int().nonnegative().optional(),
+  epoch: z.string().optional(),
+});
+
+/** Query parameters of a resuming upgrade: `/ws/{room}?token=…&since=41&epoch=9f2c…`. */
+export const resumeQuerySchema = z.object({
+  since: z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  epoch: z.string().regex(EPOCH_PATTERN),
 });
 
 /** Formats a zod error as "field: what is wrong" for error messages. */

@@ -1,6 +1,8 @@
 /**
- * One Durable Object per room. It holds the room's hibernatable WebSockets, its grants (SQLite),
- * fans out broadcasts, answers client frames, and closes sockets whose token expired.
+ * One Durable Object per room. It holds the room's hibernatable WebSockets, its grants and its
+ * event history (SQLite), fans out broadcasts, replays what a resuming client missed, answers
+ * client frames, and closes sockets whose token expired. Room kinds add features on top
+ * (room-features.ts).
  *
  * Every entry point is guarded: a failure is logged with where it happened and answered with an
  * error code, never a stack trace; a failed send closes that one socket with 1011.
@@ -8,6 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import {
+  type ClientEvent,
   CloseCode,
   ErrorCode,
   type ErrorFrame,
@@ -16,7 +19,11 @@ import {
   type JoinedPayload,
   type RoomInfo,
 } from "../protocol";
+import { parseRoom, type RoomKindName } from "../room-policy";
 import { readInboundFrame } from "./inbound-frame";
+import { type EventHandler, FrameError, type RoomFeature, type RoomHost } from "./room-feature";
+import { ALL_FEATURES, FEATURES_BY_KIND } from "./room-features";
+import { RoomHistory } from "./room-history";
 import { countBadFrame, type SocketState, stateOf, userTag } from "./socket-state";
 
 /** What the Worker hands the room with an upgrade, after it verified the token and the policy. */
@@ -28,33 +35,96 @@ export interface ConnectRequest {
   exp: number;
   /** Only a stored grant can admit this user. */
   needsGrant: boolean;
+  /** Resume after this seq of this epoch. */
+  since?: number;
+  epoch?: string;
 }
 export const CONNECT_HEADER = "X-Roomcast-Connect";
 
-const SCHEMA_VERSION = 1;
+/** What a broadcast did in one room. */
+export type RoomDelivery = { delivered: number; duplicate?: true } | { conflict: true };
 
-export class RoomObject extends DurableObject<Env> {
+const SCHEMA_VERSION = 2;
+
+export class RoomObject extends DurableObject<Env> implements RoomHost {
+  readonly history: RoomHistory;
+  private parsedKind: RoomKindName | null = null;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    // Runs on every wake-up: both calls are cheap and synchronous.
+    // Runs on every wake-up: everything here is cheap and synchronous.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_FRAME, HEARTBEAT_ACK_FRAME));
     if (ctx.storage.kv.get("schema") !== SCHEMA_VERSION) this.migrate();
+    this.history = new RoomHistory(ctx.storage);
   }
 
   private migrate(): void {
-    this.ctx.storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS grants (user_id TEXT PRIMARY KEY, granted_at INTEGER NOT NULL)",
-    );
-    this.ctx.storage.kv.put("schema", SCHEMA_VERSION);
+    const { storage } = this.ctx;
+    storage.sql.exec("CREATE TABLE IF NOT EXISTS grants (user_id TEXT PRIMARY KEY, granted_at INTEGER NOT NULL)");
+    RoomHistory.migrate(storage);
+    for (const feature of ALL_FEATURES) feature.migrate?.(storage);
+    storage.kv.put("schema", SCHEMA_VERSION);
+  }
+
+  // ----- RoomHost --------------------------------------------------------------------------------
+
+  get storage(): DurableObjectStorage {
+    return this.ctx.storage;
   }
 
   /** The room's name, learnt from the first call that named it. */
-  private get room(): string {
+  get name(): string {
     return (this.ctx.storage.kv.get("room") as string | undefined) ?? "";
   }
 
+  get kind(): RoomKindName {
+    this.parsedKind ??= parseRoom(this.name)?.kind ?? "order";
+    return this.parsedKind;
+  }
+
+  private get features(): readonly RoomFeature[] {
+    return FEATURES_BY_KIND[this.kind];
+  }
+
   private rememberRoom(room: string): void {
-    if (this.ctx.storage.kv.get("room") !== room) this.ctx.storage.kv.put("room", room);
+    if (this.ctx.storage.kv.get("room") !== room) {
+      this.ctx.storage.kv.put("room", room);
+      this.parsedKind = null;
+    }
+  }
+
+  sockets(tag?: string): WebSocket[] {
+    return this.ctx.getWebSockets(tag);
+  }
+
+  /** Sends a frame; a socket that cannot take it is closed with 1011 and the caller goes on. */
+  send(ws: WebSocket, frame: string): boolean {
+    try {
+      ws.send(frame);
+      return true;
+    } catch (error) {
+      console.warn("room.send failed; closing that socket", this.name, describe(error));
+      closeQuietly(ws, CloseCode.internalError, "delivery failed");
+      return false;
+    }
+  }
+
+  publish(event: string, input: unknown, options: { store?: boolean; except?: WebSocket } = {}): number {
+    let data = input;
+    for (const feature of this.features) if (feature.beforePublish) data = feature.beforePublish(this, event, data);
+    // Serialized once, for the log and for every socket.
+    const { seq, frame } = this.history.append(this.name, event, data, options.store ?? true);
+    for (const feature of this.features) feature.afterPublish?.(this, event, data, seq, frame);
+    let sent = 0;
+    for (const ws of this.ctx.getWebSockets()) {
+      if (ws !== options.except && this.send(ws, frame)) sent++;
+    }
+    return sent;
+  }
+
+  async wakeAt(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
   }
 
   // ----- upgrade ---------------------------------------------------------------------------------
@@ -63,18 +133,12 @@ export class RoomObject extends DurableObject<Env> {
     try {
       const header = request.headers.get(CONNECT_HEADER);
       if (!header || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-        return Response.json(
-          { error: { code: ErrorCode.badRequest, message: "expected a WebSocket upgrade from the hub" } },
-          { status: 400 },
-        );
+        return errorJson(400, ErrorCode.badRequest, "expected a WebSocket upgrade from the hub");
       }
       const who = JSON.parse(header) as ConnectRequest;
       this.rememberRoom(who.room);
       if (who.needsGrant && !this.isGranted(who.userId)) {
-        return Response.json(
-          { error: { code: ErrorCode.forbidden, message: `you may not join ${who.room}` } },
-          { status: 403 },
-        );
+        return errorJson(403, ErrorCode.forbidden, `you may not join ${who.room}`);
       }
       const pair = new WebSocketPair();
       const [client, server] = [pair[0], pair[1]];
@@ -83,31 +147,45 @@ export class RoomObject extends DurableObject<Env> {
       if (who.needsGrant) state.g = 1;
       this.ctx.acceptWebSocket(server, [userTag(who.userId)]);
       server.serializeAttachment(state);
-      await this.scheduleExpiry(who.exp);
-      const joined: JoinedPayload = { room: who.room, userId: who.userId };
+
+      // No await until the joined frame and the replay are out: a broadcast running in between
+      // would reach this socket before the events it missed.
+      const replay = who.since !== undefined && who.epoch ? this.history.replay(who.since, who.epoch) : null;
+      const joined: JoinedPayload = {
+        room: who.room,
+        userId: who.userId,
+        seq: this.history.seq,
+        epoch: this.history.epoch,
+      };
+      if (replay) joined.recovered = replay.recovered;
       this.send(server, JSON.stringify({ event: "joined", room: who.room, data: joined }));
+      for (const frame of replay?.frames ?? []) this.send(server, frame);
+
+      for (const feature of this.features) await feature.onJoin?.(this, server, state, replay?.recovered === true);
+      await this.wakeAt(who.exp * 1000);
       return new Response(null, { status: 101, webSocket: client });
     } catch (error) {
       console.error("room.fetch failed", describe(error));
-      return Response.json(
-        { error: { code: ErrorCode.internal, message: "the room could not accept the socket" } },
-        { status: 500 },
-      );
+      return errorJson(500, ErrorCode.internal, "the room could not accept the socket");
     }
   }
 
   // ----- RPC from the Worker ---------------------------------------------------------------------
 
-  /** Sends one event to every socket of the room; returns how many sockets it was sent to. */
-  async broadcast(room: string, event: string, data: unknown): Promise<number> {
+  /**
+   * Delivers a backend's event to every socket of the room. With an idempotency `id`, a repeat
+   * within the window delivers nothing and returns the first count; the same id with another
+   * payload (`hash`) is a conflict.
+   */
+  async broadcast(room: string, event: string, data: unknown, id?: string, hash = ""): Promise<RoomDelivery> {
     this.rememberRoom(room);
-    // Serialized once per broadcast, never per socket.
-    const frame = JSON.stringify({ event, room, data });
-    let sent = 0;
-    for (const ws of this.ctx.getWebSockets()) {
-      if (this.send(ws, frame)) sent++;
+    if (id) {
+      const prior = this.history.findPublish(id);
+      if (prior) return prior.hash === hash ? { delivered: prior.delivered, duplicate: true } : { conflict: true };
     }
-    return sent;
+    const delivered = this.publish(event, data);
+    if (id) this.history.recordPublish(id, hash, delivered);
+    return { delivered };
   }
 
   grant(room: string, userId: string): void {
@@ -140,58 +218,72 @@ export class RoomObject extends DurableObject<Env> {
   // ----- socket events ---------------------------------------------------------------------------
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    let ack: number | undefined;
     try {
       const state = stateOf(ws);
       if (!state) return closeByHub(ws, CloseCode.internalError, "socket state lost");
       const now = Date.now();
       if (state.e * 1000 <= now) return closeByHub(ws, CloseCode.tokenExpired, "token expired");
       const frame = readInboundFrame(message);
+      ack = frame.ack;
       if (!frame.ok) {
         this.sendError(ws, frame.code, frame.message, frame.ack);
         if (countBadFrame(ws, state, now)) closeByHub(ws, CloseCode.policyViolation, "too many bad frames");
         return;
       }
-      const result = this.handle(frame.event, frame.data, state);
+      const result = await this.handle(frame.event, frame.data, ws, state);
       if (frame.ack !== undefined) this.send(ws, JSON.stringify({ event: "ack", ack: frame.ack, data: result }));
     } catch (error) {
-      console.error("room.webSocketMessage failed", this.room, describe(error));
-      this.sendError(ws, ErrorCode.internal, "the hub could not handle this frame");
+      if (error instanceof FrameError) return this.sendError(ws, error.code, error.message, ack);
+      console.error("room.webSocketMessage failed", this.name, describe(error));
+      this.sendError(ws, ErrorCode.internal, "the hub could not handle this frame", ack);
     }
   }
 
-  private handle(event: "room:info", _data: unknown, state: SocketState): RoomInfo {
-    switch (event) {
-      case "room:info":
-        return {
-          room: this.room,
-          members: this.ctx.getWebSockets().length,
-          you: { userId: state.u, name: state.n, roles: state.r },
-        };
+  private async handle(event: ClientEvent, data: unknown, ws: WebSocket, state: SocketState): Promise<unknown> {
+    if (event === "room:info") return this.info(state);
+    for (const feature of this.features) {
+      const handler = feature.handlers?.[event] as EventHandler<ClientEvent> | undefined;
+      if (handler) return handler(this, ws, state, data as never);
     }
+    throw new FrameError(ErrorCode.unknownEvent, `${event} is not available in ${this.name}`);
+  }
+
+  private info(state: SocketState): RoomInfo {
+    return {
+      room: this.name,
+      members: this.ctx.getWebSockets().length,
+      you: { userId: state.u, name: state.n, roles: state.r },
+    };
   }
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     try {
       // Complete the close handshake; 1005/1006 are reserved and cannot be echoed.
       closeQuietly(ws, code === 1005 || code === 1006 ? CloseCode.normal : code, reason);
+      await this.left(ws);
     } catch (error) {
-      console.error("room.webSocketClose failed", this.room, describe(error));
+      console.error("room.webSocketClose failed", this.name, describe(error));
     }
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
-    console.warn("room.webSocketError", this.room, describe(error));
-    closeByHub(ws, CloseCode.internalError, "socket error");
+    try {
+      console.warn("room.webSocketError", this.name, describe(error));
+      closeQuietly(ws, CloseCode.internalError, "socket error");
+      await this.left(ws);
+    } catch (failure) {
+      console.error("room.webSocketError failed", this.name, describe(failure));
+    }
   }
 
-  // ----- token expiry ----------------------------------------------------------------------------
-
-  /** Keeps the alarm at the earliest token expiry of the room's sockets. */
-  private async scheduleExpiry(exp: number): Promise<void> {
-    const at = exp * 1000;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+  private async left(ws: WebSocket): Promise<void> {
+    const state = stateOf(ws);
+    if (!state) return;
+    for (const feature of this.features) await feature.onLeave?.(this, ws, state);
   }
+
+  // ----- alarm: token expiry and features --------------------------------------------------------
 
   override async alarm(): Promise<void> {
     try {
@@ -203,24 +295,14 @@ export class RoomObject extends DurableObject<Env> {
         if (state.e * 1000 <= now) closeByHub(ws, CloseCode.tokenExpired, "token expired");
         else next = Math.min(next, state.e * 1000);
       }
+      for (const feature of this.features) {
+        const wanted = await feature.onAlarm?.(this, now);
+        if (wanted !== undefined && wanted !== null) next = Math.min(next, wanted);
+      }
       if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
     } catch (error) {
-      console.error("room.alarm failed", this.room, describe(error));
+      console.error("room.alarm failed", this.name, describe(error));
       throw error; // let the platform retry the alarm
-    }
-  }
-
-  // ----- sending ---------------------------------------------------------------------------------
-
-  /** Sends a frame; a socket that cannot take it is closed with 1011 and the caller goes on. */
-  private send(ws: WebSocket, frame: string): boolean {
-    try {
-      ws.send(frame);
-      return true;
-    } catch (error) {
-      console.warn("room.send failed; closing that socket", this.room, describe(error));
-      closeQuietly(ws, CloseCode.internalError, "delivery failed");
-      return false;
     }
   }
 
@@ -236,7 +318,7 @@ export class RoomObject extends DurableObject<Env> {
  * TCP connection open after a server-initiated close handshake, and clients would otherwise only
  * see the close when their own timeout ends (about 10 s in Node and browsers).
  */
-function closeByHub(ws: WebSocket, code: number, reason: string): void {
+export function closeByHub(ws: WebSocket, code: number, reason: string): void {
   try {
     ws.send(JSON.stringify({ event: "closing", data: { code, reason } }));
   } catch {
@@ -253,6 +335,10 @@ function closeQuietly(ws: WebSocket, code: number, reason: string): void {
   }
 }
 
-function describe(error: unknown): string {
+function errorJson(status: number, code: ErrorCode, message: string): Response {
+  return Response.json({ error: { code, message } }, { status });
+}
+
+export function describe(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -4,7 +4,7 @@
  * (browsers, Node's WebSocket) can learn the exact refusal by asking the same question again.
  */
 import { allowedOrigins, type Env } from "../env";
-import { ErrorCode } from "../protocol";
+import { describeIssue, ErrorCode, resumeQuerySchema } from "../protocol";
 import type { ConnectRequest } from "../room/room-object";
 import { accessTo, parseRoom } from "../room-policy";
 import { verifyToken } from "./auth";
@@ -41,4 +41,21 @@ export async function admit(
 
 export function forbiddenWithoutGrant(room: string): HttpError {
   return new HttpError(403, ErrorCode.forbidden, `you may not join ${room}`);
+}
+
+/** `since` and `epoch` of a resuming upgrade; both or neither. */
+export function resumeOf(url: URL): { since?: number; epoch?: string } {
+  const since = url.searchParams.get("since");
+  const epoch = url.searchParams.get("epoch");
+  if (since === null && epoch === null) return {};
+  const parsed = resumeQuerySchema.safeParse({ since: since ?? undefined, epoch: epoch ?? undefined });
+  if (!parsed.success || since === "") {
+    const detail = parsed.success ? "since: must be a number" : describeIssue(parsed.error);
+    throw new HttpError(
+      400,
+      ErrorCode.badRequest,
+      `resume needs since (a seq) and epoch from the joined frame: ${detail}`,
+    );
+  }
+  return parsed.data;
 }

@@ -24,6 +24,7 @@ export const internalApi = new Hono<{ Bindings: Env }>();
 internalApi.use("*", requireBroadcastSecret);
 
 export interface ValidBroadcast {
+  id?: string;
   rooms: ParsedRoom[];
   event: PublishableEvent;
   data: unknown;
@@ -48,32 +49,44 @@ export function validateBroadcast(body: unknown): ValidBroadcast {
   }
   const payload = publishableEventSchemas[event as PublishableEvent].safeParse(data);
   if (!payload.success) throw new HttpError(400, ErrorCode.badRequest, `data.${describeIssue(payload.error)}`);
-  return { rooms, event: event as PublishableEvent, data: payload.data };
+  return { id: parsed.data.id, rooms, event: event as PublishableEvent, data: payload.data };
 }
 
 internalApi.post("/broadcast", async (c) => {
-  const { rooms, event, data } = validateBroadcast(await readJsonBody(c.req.raw));
+  const { id, rooms, event, data } = validateBroadcast(await readJsonBody(c.req.raw));
+  // Each room remembers the idempotency key with a hash of what it delivered: a retry after a
+  // partial failure delivers only to the rooms that missed it, and a reused key with another
+  // payload is a conflict rather than a silent drop.
+  const hash = id ? await sha256(JSON.stringify([event, data])) : "";
   const results = await Promise.allSettled(
-    rooms.map((room) => c.env.ROOMS.getByName(room.name).broadcast(room.name, event, data)),
+    rooms.map((room) => c.env.ROOMS.getByName(room.name).broadcast(room.name, event, data, id, hash)),
   );
   const delivered: BroadcastResult["delivered"] = {};
   const failed: string[] = [];
+  const conflicts: string[] = [];
   results.forEach((result, index) => {
     const name = rooms[index]?.name ?? "";
-    if (result.status === "fulfilled") delivered[name] = result.value;
-    else {
+    if (result.status === "rejected") {
       failed.push(name);
       console.error("broadcast to room failed", name, String(result.reason));
-    }
+    } else if ("conflict" in result.value) conflicts.push(name);
+    else delivered[name] = result.value.delivered;
   });
+  if (conflicts.length > 0) {
+    const message = `id ${id} was already used with another event or payload in: ${conflicts.join(", ")}`;
+    return c.json({ error: { code: ErrorCode.idempotencyConflict, message }, delivered }, 409);
+  }
   if (failed.length > 0) {
-    return c.json(
-      { error: { code: ErrorCode.internal, message: `delivery failed for: ${failed.join(", ")}` }, delivered },
-      502,
-    );
+    const message = `delivery failed for: ${failed.join(", ")}; retry with the same id to reach only those`;
+    return c.json({ error: { code: ErrorCode.internal, message }, delivered }, 502);
   }
   return c.json({ delivered } satisfies BroadcastResult);
 });
+
+async function sha256(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return btoa(String.fromCharCode(...new Uint8Array(digest)));
+}
 
 function memberTarget(roomName: string, userId: string): { room: ParsedRoom; userId: string } {
   const room = parseRoom(roomName);

@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import type { Env } from "../env";
 import { ErrorCode } from "../protocol";
 import { CONNECT_HEADER } from "../room/room-object";
-import { admit, forbiddenWithoutGrant } from "./admission";
+import { admit, forbiddenWithoutGrant, resumeOf } from "./admission";
 import { tokenOf } from "./auth";
 import { errorResponse } from "./http-error";
 import { readTextBody } from "./read-body";
@@ -37,6 +37,7 @@ export async function handleUpgrade(c: HubContext): Promise<Response> {
     );
   }
   const connect = await admit(c.env, c.req.param("room") ?? "", request.headers.get("Origin"), tokenOf(request));
+  Object.assign(connect, resumeOf(new URL(request.url)));
   // Only the upgrade headers go on: the token stays in the Worker.
   const headers = new Headers({ Upgrade: "websocket", [CONNECT_HEADER]: JSON.stringify(connect) });
   for (const name of FORWARDED_HEADERS) {

@@ -18,6 +18,8 @@ export interface Frame {
   room?: string;
   ack?: number;
   data?: unknown;
+  seq?: number;
+  epoch?: string;
 }
 
 export interface Client {

@@ -50,6 +50,8 @@ describe("the hub under wrangler dev, with real WebSocket clients", () => {
         event: "order-status-updated",
         room: order,
         data: { orderId: 7, status: "ready" },
+        seq: 1,
+        epoch: expect.stringMatching(/^[0-9a-f]+$/),
       });
     }
 

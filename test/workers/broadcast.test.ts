@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { errorOf, internal, join, orderStatus, sleep, tokenFor, uniqueId, waitForFrames } from "./helpers";
+import { errorOf, internal, join, joinedOf, orderStatus, sleep, tokenFor, uniqueId, waitForFrames } from "./helpers";
 
 const newOrder = (orderId: string) => ({
   orderId,
@@ -29,6 +29,8 @@ describe("POST /internal/broadcast", () => {
         event: "order-status-updated",
         room: `order-${a}`,
         data: expect.objectContaining({ orderId: a, status: "ready" }),
+        seq: 1,
+        epoch: joinedOf(socket).epoch,
       });
     }
     expect((await waitForFrames(inB, 2))[1]?.room).toBe(`order-${b}`);
@@ -54,7 +56,12 @@ describe("POST /internal/broadcast", () => {
     const data = { id: "n1", title: "Your table is ready", body: "Table 4", type: "table" };
     const res = await internal("/broadcast", { body: { rooms: [`user-${user}`], event: "notification", data } });
     expect(res.status).toBe(200);
-    expect((await waitForFrames(socket, 2))[1]).toEqual({ event: "notification", room: `user-${user}`, data });
+    expect((await waitForFrames(socket, 2))[1]).toMatchObject({
+      event: "notification",
+      room: `user-${user}`,
+      data,
+      seq: 1,
+    });
   });
 
   describe("refuses bad calls and touches no room", () => {

@@ -50,6 +50,8 @@ export interface Frame {
   room?: string;
   ack?: number;
   data?: unknown;
+  seq?: number;
+  epoch?: string;
 }
 
 export interface TestSocket {
@@ -68,13 +70,14 @@ export function upgrade(
 ) {
   const headers = new Headers({ Upgrade: "websocket", ...init.headers });
   if (init.origin) headers.set("Origin", init.origin);
-  const query = init.token !== undefined ? `?token=${encodeURIComponent(init.token)}` : "";
-  return hubFetch(`/ws/${room}${query}`, { headers });
+  const token = init.token !== undefined ? `token=${encodeURIComponent(init.token)}` : "";
+  const separator = room.includes("?") ? "&" : "?";
+  return hubFetch(`/ws/${room}${token ? separator + token : ""}`, { headers });
 }
 
 /** Opens a socket that must be accepted, and starts recording its frames. */
-export async function openSocket(room: string, token: string, origin?: string): Promise<TestSocket> {
-  const res = await upgrade(room, { token, origin });
+export async function openSocket(room: string, token: string, origin?: string, query = ""): Promise<TestSocket> {
+  const res = await upgrade(`${room}${query}`, { token, origin });
   if (res.status !== 101 || !res.webSocket) {
     throw new Error(`expected 101 for ${room}, got ${res.status}: ${await res.text()}`);
   }
@@ -90,11 +93,23 @@ export async function openSocket(room: string, token: string, origin?: string): 
   return { ws, frames, closed, send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)) };
 }
 
-/** Opens a socket and waits for its `joined` frame. */
-export async function join(room: string, token: string): Promise<TestSocket> {
-  const socket = await openSocket(room, token);
+/** Opens a socket and waits for its `joined` frame; `resume` asks for what was missed since then. */
+export async function join(
+  room: string,
+  token: string,
+  resume?: { since: number; epoch: string },
+): Promise<TestSocket> {
+  const query = resume ? `?since=${resume.since}&epoch=${resume.epoch}` : "";
+  const socket = await openSocket(room, token, undefined, query);
   await waitForFrames(socket, 1);
   return socket;
+}
+
+/** The `joined` frame's data of a socket. */
+export function joinedOf(socket: TestSocket): { seq: number; epoch: string; recovered?: boolean } {
+  const first = socket.frames[0];
+  if (first?.event !== "joined") throw new Error(`first frame is not joined: ${JSON.stringify(first)}`);
+  return first.data as { seq: number; epoch: string; recovered?: boolean };
 }
 
 /** Waits until `socket` has received at least `count` frames; fails after `timeoutMs`. */

@@ -54,7 +54,11 @@ describe("who may join which room", () => {
   it.each(allowed)("admits %s", async (_, make) => {
     const { room, sub, roles } = make();
     const socket = await join(room, await tokenFor(sub, roles));
-    expect(socket.frames[0]).toEqual({ event: "joined", room, data: { room, userId: sub } });
+    expect(socket.frames[0]).toEqual({
+      event: "joined",
+      room,
+      data: { room, userId: sub, seq: expect.any(Number), epoch: expect.stringMatching(/^[0-9a-f]+$/) },
+    });
     socket.ws.close(1000);
   });
 

@@ -1,0 +1,20 @@
+/**
+ * Which features each room kind has, beyond the core every room shares (sockets, grants,
+ * history and resume, token expiry).
+ */
+import type { RoomKindName } from "../room-policy";
+import { notifications } from "./notifications";
+import type { RoomFeature } from "./room-feature";
+
+export const FEATURES_BY_KIND: Record<RoomKindName, readonly RoomFeature[]> = {
+  user: [notifications],
+  order: [],
+  kitchen: [],
+  pool: [],
+  adminDashboard: [],
+  supportAgents: [],
+  support: [],
+};
+
+/** Every feature, for schema migrations (tables are created once per object, whatever its kind). */
+export const ALL_FEATURES: readonly RoomFeature[] = [...new Set(Object.values(FEATURES_BY_KIND).flat())];

@@ -1,0 +1,295 @@
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { HISTORY } from "../../src/protocol";
+import {
+  broadcast,
+  errorOf,
+  internal,
+  join,
+  joinedOf,
+  orderStatus,
+  request,
+  signToken,
+  sleep,
+  tokenFor,
+  uniqueId,
+  upgrade,
+  waitForClose,
+  waitForFrames,
+} from "./helpers";
+
+const statuses = (frames: { event: string; data?: unknown }[]) =>
+  frames
+    .filter((frame) => frame.event === "order-status-updated")
+    .map((frame) => (frame.data as { status: string }).status);
+
+async function publishSteps(room: string, from: number, count: number) {
+  for (let i = from; i < from + count; i++) {
+    const res = await broadcast([room], "order-status-updated", orderStatus("1", `step-${i}`));
+    expect(res.status).toBe(200);
+  }
+}
+
+const steps = (from: number, count: number) => Array.from({ length: count }, (_, i) => `step-${from + i}`);
+
+describe("sequence numbers", () => {
+  it("numbers every delivered event of a room by one, with the room's epoch", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("k", ["kitchen"]));
+    const { seq, epoch } = joinedOf(socket);
+    expect(seq).toBe(0);
+    await publishSteps(room, 0, 5);
+    const frames = (await waitForFrames(socket, 6)).slice(1);
+    expect(frames.map((frame) => frame.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(new Set(frames.map((frame) => frame.epoch))).toEqual(new Set([epoch]));
+  });
+});
+
+describe("resume after reconnect", () => {
+  it("sends exactly the 50 events a subscriber missed, in order, then live ones", async () => {
+    const room = `order-${uniqueId()}`;
+    const token = await tokenFor("k", ["kitchen"]);
+    const first = await join(room, token);
+    await publishSteps(room, 0, 3);
+    const seen = await waitForFrames(first, 4);
+    const last = seen.at(-1);
+    first.ws.close(1000);
+    await waitForClose(first);
+
+    await publishSteps(room, 3, 50);
+    const back = await join(room, token, { since: last?.seq ?? 0, epoch: last?.epoch ?? "" });
+    expect(joinedOf(back)).toMatchObject({ recovered: true, seq: 53 });
+    await waitForFrames(back, 51);
+    await publishSteps(room, 53, 2);
+    const frames = await waitForFrames(back, 53);
+    expect(statuses(frames)).toEqual(steps(3, 52));
+    expect(frames.slice(1).map((frame) => frame.seq)).toEqual(Array.from({ length: 52 }, (_, i) => 4 + i));
+  });
+
+  it("resumes with nothing to send when nothing was missed", async () => {
+    const room = `order-${uniqueId()}`;
+    const token = await tokenFor("k", ["kitchen"]);
+    const first = await join(room, token);
+    await publishSteps(room, 0, 2);
+    const { seq, epoch } = { seq: 2, epoch: joinedOf(first).epoch };
+    const back = await join(room, token, { since: seq, epoch });
+    await sleep(50);
+    expect(back.frames).toHaveLength(1);
+    expect(joinedOf(back)).toMatchObject({ recovered: true, seq: 2 });
+  });
+
+  it("resumes across an eviction of the room between disconnect and reconnect", async () => {
+    const room = `order-${uniqueId()}`;
+    const token = await tokenFor("k", ["kitchen"]);
+    const first = await join(room, token);
+    const { epoch } = joinedOf(first);
+    await publishSteps(room, 0, 2);
+    await waitForFrames(first, 3);
+    first.ws.close(1000);
+    await publishSteps(room, 2, 5);
+    await evictDurableObject(env.ROOMS.getByName(room));
+    const back = await join(room, token, { since: 2, epoch });
+    expect(joinedOf(back).recovered).toBe(true);
+    expect(statuses(await waitForFrames(back, 6))).toEqual(steps(2, 5));
+  });
+
+  it("says recovered: false when the history no longer covers since", async () => {
+    const room = `order-${uniqueId()}`;
+    const token = await tokenFor("k", ["kitchen"]);
+    const first = await join(room, token);
+    const { epoch } = joinedOf(first);
+    first.ws.close(1000);
+    await publishSteps(room, 0, HISTORY.minEvents + 50);
+    // Age every stored event past the 24-hour window; the next trim keeps only the last 200.
+    const stub = env.ROOMS.getByName(room);
+    await runInDurableObject(stub, (_, state) => {
+      state.storage.sql.exec("UPDATE events SET ts = ts - ?", HISTORY.minAgeMs + 60_000);
+    });
+    await publishSteps(room, HISTORY.minEvents + 50, 50);
+    const kept = await runInDurableObject(stub, (_, state) =>
+      state.storage.sql
+        .exec<{ n: number; oldest: number }>("SELECT count(*) AS n, min(seq) AS oldest FROM events")
+        .one(),
+    );
+    expect(kept.n).toBeGreaterThanOrEqual(HISTORY.minEvents);
+    expect(kept.n).toBeLessThan(HISTORY.minEvents + 100);
+
+    const lost = await join(room, token, { since: 0, epoch });
+    expect(joinedOf(lost)).toMatchObject({ recovered: false, seq: HISTORY.minEvents + 100 });
+    await sleep(50);
+    expect(lost.frames).toHaveLength(1);
+
+    const covered = await join(room, token, { since: kept.oldest - 1, epoch });
+    expect(joinedOf(covered).recovered).toBe(true);
+    await waitForFrames(covered, 1 + HISTORY.minEvents + 100 - kept.oldest + 1);
+  });
+
+  it("says recovered: false for another epoch or a seq from the future", async () => {
+    const room = `order-${uniqueId()}`;
+    const token = await tokenFor("k", ["kitchen"]);
+    const first = await join(room, token);
+    await publishSteps(room, 0, 1);
+    const wrongEpoch = await join(room, token, { since: 0, epoch: "0123abcd" });
+    expect(joinedOf(wrongEpoch).recovered).toBe(false);
+    const future = await join(room, token, { since: 99, epoch: joinedOf(first).epoch });
+    expect(joinedOf(future).recovered).toBe(false);
+  });
+
+  it("refuses a malformed since or epoch with 400", async () => {
+    const token = await tokenFor("k", ["kitchen"]);
+    for (const query of ["since=abc&epoch=00ff", "since=1", "epoch=00ff", "since=-1&epoch=00ff", "since=1&epoch=XYZ"]) {
+      const res = await upgrade(`restaurant-kitchen?${query}`, { token });
+      expect(res.status, query).toBe(400);
+      expect((await errorOf(res)).message).toContain("since");
+    }
+  });
+
+  it("loses nothing when a token expires mid-stream and the client resumes with a fresh one", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await signToken({ sub: "k", roles: ["kitchen"], expiresIn: 2 }));
+    await publishSteps(room, 0, 3);
+    await waitForFrames(socket, 4);
+    const closed = waitForClose(socket, 6_000);
+    const during = publishSteps(room, 3, 10);
+    expect((await closed).code).toBe(4001);
+    await during;
+    const received = socket.frames.filter((frame) => frame.seq !== undefined);
+    const last = received.at(-1);
+    const back = await join(room, await tokenFor("k", ["kitchen"]), {
+      since: last?.seq ?? 0,
+      epoch: last?.epoch ?? "",
+    });
+    expect(joinedOf(back).recovered).toBe(true);
+    await waitForFrames(back, 1 + 13 - received.length);
+    expect([...statuses(received), ...statuses(back.frames)]).toEqual(steps(0, 13));
+  });
+});
+
+describe("idempotent publish", () => {
+  const body = (id: string, room: string, status = "ready") => ({
+    id,
+    rooms: [room],
+    event: "order-status-updated",
+    data: orderStatus("1", status),
+  });
+
+  it("delivers a publish retried three times with one id once, and answers each retry like the first", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("k", ["kitchen"]));
+    const id = uniqueId();
+    const payload = body(id, room);
+    const answers = [];
+    for (let i = 0; i < 3; i++) {
+      const res = await internal("/broadcast", { body: payload });
+      answers.push({ status: res.status, body: await res.json() });
+    }
+    expect(answers).toEqual(Array(3).fill({ status: 200, body: { delivered: { [room]: 1 } } }));
+    await sleep(100);
+    expect(statuses(socket.frames)).toEqual(["ready"]);
+  });
+
+  it("delivers the same id again to a room that never saw it", async () => {
+    const [a, b] = [`order-${uniqueId()}`, `order-${uniqueId()}`];
+    const token = await tokenFor("k", ["kitchen"]);
+    const [inA, inB] = [await join(a, token), await join(b, token)];
+    const first = body(uniqueId(), a);
+    await internal("/broadcast", { body: first });
+    const res = await internal("/broadcast", { body: { ...first, rooms: [a, b] } });
+    expect(await res.json()).toEqual({ delivered: { [a]: 1, [b]: 1 } });
+    await sleep(100);
+    expect(statuses(inA.frames)).toEqual(["ready"]);
+    expect(statuses(inB.frames)).toEqual(["ready"]);
+  });
+
+  it("refuses the same id with another payload with 409 and delivers nothing", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("k", ["kitchen"]));
+    const id = uniqueId();
+    await internal("/broadcast", { body: body(id, room, "ready") });
+    const res = await internal("/broadcast", { body: body(id, room, "cancelled") });
+    expect(res.status).toBe(409);
+    expect((await errorOf(res)).code).toBe("idempotency_conflict");
+    await sleep(100);
+    expect(statuses(socket.frames)).toEqual(["ready"]);
+  });
+
+  it("forgets ids after 10 minutes", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("k", ["kitchen"]));
+    const payload = body(uniqueId(), room);
+    await internal("/broadcast", { body: payload });
+    await runInDurableObject(env.ROOMS.getByName(room), (_, state) => {
+      state.storage.sql.exec("UPDATE publishes SET ts = ts - ?", HISTORY.idempotencyWindowMs + 1_000);
+    });
+    await internal("/broadcast", { body: payload });
+    await waitForFrames(socket, 3);
+    expect(statuses(socket.frames)).toEqual(["ready", "ready"]);
+  });
+});
+
+describe("offline notifications", () => {
+  const notify = (user: string, id: string | undefined, title: string) =>
+    broadcast([`user-${user}`], "notification", { ...(id ? { id } : {}), title, body: "" });
+
+  const titles = (frames: { event: string; data?: unknown }[]) =>
+    frames.filter((frame) => frame.event === "notification").map((frame) => (frame.data as { title: string }).title);
+
+  it("delivers notifications sent while the user was offline on connect, and read ones never again", async () => {
+    const user = uniqueId();
+    const token = await tokenFor(user);
+    await notify(user, "n-a", "A");
+    await notify(user, undefined, "B");
+    await notify(user, "n-c", "C");
+
+    const phone = await join(`user-${user}`, token);
+    const frames = await waitForFrames(phone, 4);
+    expect(titles(frames)).toEqual(["A", "B", "C"]);
+    const ids = frames.slice(1).map((frame) => (frame.data as { id: string }).id);
+    expect(ids[0]).toBe("n-a");
+    expect(ids[1]).toMatch(/^n\d+$/);
+
+    const read = await request(phone, "notification:read", { ids: [ids[0], ids[1], "unknown"] }, 1);
+    expect(read.data).toEqual({ read: 2 });
+    phone.ws.close(1000);
+
+    await notify(user, "n-d", "D");
+    await evictDurableObject(env.ROOMS.getByName(`user-${user}`));
+    const laptop = await join(`user-${user}`, token);
+    await waitForFrames(laptop, 3);
+    await sleep(50);
+    expect(titles(laptop.frames)).toEqual(["C", "D"]);
+  });
+
+  it("keeps the last 100 unread", async () => {
+    const user = uniqueId();
+    for (let i = 0; i < HISTORY.maxNotifications + 5; i++) await notify(user, `n${i}`, `T${i}`);
+    const socket = await join(`user-${user}`, await tokenFor(user));
+    const frames = await waitForFrames(socket, 1 + HISTORY.maxNotifications);
+    await sleep(50);
+    expect(titles(frames)).toEqual(Array.from({ length: HISTORY.maxNotifications }, (_, i) => `T${i + 5}`));
+  });
+
+  it("does not send again what a resuming client already has", async () => {
+    const user = uniqueId();
+    const token = await tokenFor(user);
+    const first = await join(`user-${user}`, token);
+    await notify(user, "x1", "X1");
+    const got = await waitForFrames(first, 2);
+    first.ws.close(1000);
+    await notify(user, "x2", "X2");
+    const back = await join(`user-${user}`, token, { since: got[1]?.seq ?? 0, epoch: got[1]?.epoch ?? "" });
+    await waitForFrames(back, 2);
+    await sleep(50);
+    expect(titles(back.frames)).toEqual(["X2"]);
+  });
+
+  it("refuses notification:read outside a personal room and with bad ids", async () => {
+    const socket = await join(`order-${uniqueId()}`, await tokenFor("k", ["kitchen"]));
+    expect((await request(socket, "notification:read", { ids: ["a"] }, 1)).data).toMatchObject({
+      code: "unknown_event",
+    });
+    const user = uniqueId();
+    const own = await join(`user-${user}`, await tokenFor(user));
+    expect((await request(own, "notification:read", { ids: [] }, 2)).data).toMatchObject({ code: "invalid_payload" });
+  });
+});
