@@ -164,10 +164,66 @@ export const notificationReadSchema = z.strictObject({
 });
 export type NotificationRead = z.infer<typeof notificationReadSchema>;
 
+// Presence (personal rooms report to the admin dashboard).
+export const PRESENCE = {
+  maxPathLength: 512,
+  /** A connection without a heartbeat for this long is swept. */
+  staleAfterMs: 90_000,
+  /** Users listed in one live-users-update; totals always cover everyone. */
+  maxListedUsers: 200,
+  /** At most one live-users-update per this many ms per dashboard. */
+  coalesceMs: 250,
+} as const;
+
+export const pageNavigateSchema = z.strictObject({
+  path: z.string().min(1).max(PRESENCE.maxPathLength),
+});
+/** `userId` and `roles` are accepted by the schema only so that the hub can refuse them as `forbidden`. */
+export const userUpdateSchema = z.strictObject({
+  name: z.string().trim().min(1).max(100).optional(),
+  userId: z.unknown().optional(),
+  roles: z.unknown().optional(),
+});
+
+// Support chat.
+export const CHAT = {
+  maxTextLength: 2000,
+  historyPage: 50,
+  maxHistoryPage: 100,
+  /** Messages per second per socket. */
+  maxMessagesPerSecond: 5,
+  /** Messages kept per conversation; the oldest go first beyond this. */
+  maxMessagesPerConversation: 100_000,
+  conversationsPage: 50,
+} as const;
+
+export const chatMessageSchema = z.strictObject({
+  text: z.string().trim().min(1).max(CHAT.maxTextLength),
+  clientMessageId: z.string().min(1).max(64),
+});
+export const chatHistoryRequestSchema = z.strictObject({
+  before: z.number().int().positive().optional(),
+  limit: z.number().int().min(1).max(CHAT.maxHistoryPage).optional(),
+});
+export const chatTypingSchema = z.strictObject({ typing: z.boolean() });
+export const chatReadSchema = z.strictObject({ seq: z.number().int().nonnegative() });
+export const conversationsRequestSchema = z.strictObject({
+  /** `updatedAt` cursor from the previous page. */
+  before: z.number().int().positive().optional(),
+  limit: z.number().int().min(1).max(CHAT.maxHistoryPage).optional(),
+});
+
 /** Schemas of `data` for every client event; an event not listed here is `unknown_event`. */
 export const clientEventSchemas = {
   "room:info": z.undefined(),
   "notification:read": notificationReadSchema,
+  "page:navigate": pageNavigateSchema,
+  "user:update": userUpdateSchema,
+  "chat:message": chatMessageSchema,
+  "chat:history": chatHistoryRequestSchema,
+  "chat:typing": chatTypingSchema,
+  "chat:read": chatReadSchema,
+  "support:conversations": conversationsRequestSchema,
 } as const;
 export type ClientEvent = keyof typeof clientEventSchemas;
 
@@ -175,10 +231,31 @@ export interface ClientEventPayloads {
   "room:info": undefined;
   /** In a personal room: marks notifications read, so they are not delivered again. */
   "notification:read": NotificationRead;
+  /** In a personal room: the page this connection shows now. */
+  "page:navigate": { path: string };
+  /** In a personal room: the display name shown in presence. Only `name` may change. */
+  "user:update": { name?: string };
+  /** In a support room: sends a message; a retried `clientMessageId` is stored once. */
+  "chat:message": { text: string; clientMessageId: string };
+  /** In a support room: older messages, before a seq. */
+  "chat:history": { before?: number; limit?: number };
+  /** In a support room: tells the others you are typing (not stored). */
+  "chat:typing": { typing: boolean };
+  /** In a support room: how far you have read. */
+  "chat:read": { seq: number };
+  /** In support-agents: a page of conversations, most recent first. */
+  "support:conversations": { before?: number; limit?: number };
 }
 export interface ClientEventAcks {
   "room:info": RoomInfo;
   "notification:read": { read: number };
+  "page:navigate": { path: string };
+  "user:update": { name: string };
+  "chat:message": ChatMessage;
+  "chat:history": ChatHistory;
+  "chat:typing": { typing: boolean };
+  "chat:read": { seq: number };
+  "support:conversations": ConversationPage;
 }
 
 /** Socket.io-style map of what a client may emit: `emit(event, data, ack)`. */
@@ -219,6 +296,79 @@ export interface ClosingPayload {
   reason: string;
 }
 
+/** One user in presence, over all their connections. */
+export interface LiveUser {
+  userId: string;
+  name?: string;
+  roles: string[];
+  /** Path of the connection that moved last. */
+  path: string | null;
+  connections: number;
+  /** Earliest connection, ms since the epoch. */
+  connectedAt: number;
+  /** Latest sign of life of any connection, ms since the epoch. */
+  lastSeenAt: number;
+}
+
+/** Presence for the admin dashboard: the most recently active users, and totals over everyone. */
+export interface LiveUsersUpdate {
+  users: LiveUser[];
+  /** Users online, listed or not. */
+  total: number;
+  connections: number;
+  /** Users online per role ("customer" for users without roles). */
+  byRole: Record<string, number>;
+  /** True when more users are online than `users` lists. */
+  truncated: boolean;
+}
+
+export interface ChatAuthor {
+  id: string;
+  name?: string;
+  /** `customer` for the conversation's owner, else `support` or `admin`. */
+  role: "customer" | "support" | "admin";
+}
+
+export interface ChatMessage {
+  id: string;
+  /** Position in the room's sequence (the same numbering as every event of the room). */
+  seq: number;
+  room: string;
+  text: string;
+  clientMessageId: string;
+  author: ChatAuthor;
+  /** ms since the epoch. */
+  createdAt: number;
+}
+
+export interface ChatHistory {
+  /** Oldest first. */
+  messages: ChatMessage[];
+  hasMore: boolean;
+}
+
+export interface ChatTyping {
+  userId: string;
+  name?: string;
+  typing: boolean;
+}
+
+export interface ConversationSummary {
+  userId: string;
+  customerName?: string;
+  lastMessage: ChatMessage;
+  /** Customer messages after the furthest an agent has read. */
+  unreadForAgents: number;
+  updatedAt: number;
+}
+
+export interface ConversationPage {
+  /** Most recent first. */
+  conversations: ConversationSummary[];
+  /** Pass as `before` for the next page; absent on the last page. */
+  nextBefore?: number;
+}
+
 /** Payload of every server event; handlers receive `(data, room)`. */
 export interface ServerEventPayloads extends PublishablePayloads {
   /** First frame on every room socket. */
@@ -226,6 +376,12 @@ export interface ServerEventPayloads extends PublishablePayloads {
   /** An error not tied to an ack (see `ErrorCode`). */
   error: ErrorBody;
   closing: ClosingPayload;
+  "live-users-update": LiveUsersUpdate;
+  "chat:message": ChatMessage;
+  "chat:history": ChatHistory;
+  "chat:typing": ChatTyping;
+  "support:conversation-updated": ConversationSummary;
+  "support:conversations": ConversationPage;
 }
 export type ServerEvent = keyof ServerEventPayloads;
 
