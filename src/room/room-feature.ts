@@ -18,8 +18,13 @@ export interface RoomHost {
   sockets(tag?: string): WebSocket[];
   /** Sends a frame; a socket that cannot take it is closed with 1011. */
   send(ws: WebSocket, frame: string): boolean;
-  /** Delivers an event to the room: next seq, stored unless `store` is false, sent to every socket. */
-  publish(event: string, data: unknown, options?: { store?: boolean; except?: WebSocket }): number;
+  /** Delivers an event to the room: next seq, kept in the history, sent to every socket. */
+  publish(event: string, data: unknown, options?: { except?: WebSocket }): number;
+  /**
+   * Sends a state update (typing, presence) to the room's sockets: no seq, not kept, not replayed.
+   * `only` narrows it to some sockets.
+   */
+  sendEphemeral(event: string, data: unknown, options?: { except?: WebSocket; only?: WebSocket[] }): number;
   /** Asks for the alarm to run at `at` (ms) or earlier. */
   wakeAt(at: number): Promise<void>;
 }

@@ -109,15 +109,24 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     }
   }
 
-  publish(event: string, input: unknown, options: { store?: boolean; except?: WebSocket } = {}): number {
+  publish(event: string, input: unknown, options: { except?: WebSocket } = {}): number {
     let data = input;
     for (const feature of this.features) if (feature.beforePublish) data = feature.beforePublish(this, event, data);
     // Serialized once, for the log and for every socket.
-    const { seq, frame } = this.history.append(this.name, event, data, options.store ?? true);
+    const { seq, frame } = this.history.append(this.name, event, data);
     for (const feature of this.features) feature.afterPublish?.(this, event, data, seq, frame);
+    return this.fanOut(frame, this.ctx.getWebSockets(), options.except);
+  }
+
+  sendEphemeral(event: string, data: unknown, options: { except?: WebSocket; only?: WebSocket[] } = {}): number {
+    const frame = JSON.stringify({ event, room: this.name, data });
+    return this.fanOut(frame, options.only ?? this.ctx.getWebSockets(), options.except);
+  }
+
+  private fanOut(frame: string, sockets: WebSocket[], except?: WebSocket): number {
     let sent = 0;
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws !== options.except && this.send(ws, frame)) sent++;
+    for (const ws of sockets) {
+      if (ws !== except && this.send(ws, frame)) sent++;
     }
     return sent;
   }
