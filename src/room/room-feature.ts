@@ -57,6 +57,8 @@ export interface RoomFeature {
   beforePublish?(room: RoomHost, event: string, data: unknown): unknown;
   /** After an event was published with `seq` as `frame`. */
   afterPublish?(room: RoomHost, event: string, data: unknown, seq: number, frame: string): void;
+  /** Methods other objects of the hub may call through `RoomObject.callFeature`. */
+  rpc?: Record<string, (room: RoomHost, arg: unknown) => unknown>;
   /** On the alarm; returns when it wants the next one (ms), or null. */
   onAlarm?(room: RoomHost, now: number): number | null | Promise<number | null>;
 }

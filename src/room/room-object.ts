@@ -24,7 +24,7 @@ import { readInboundFrame } from "./inbound-frame";
 import { type EventHandler, FrameError, type RoomFeature, type RoomHost } from "./room-feature";
 import { ALL_FEATURES, FEATURES_BY_KIND } from "./room-features";
 import { RoomHistory } from "./room-history";
-import { countBadFrame, type SocketState, stateOf, userTag } from "./socket-state";
+import { countBadFrame, newConnectionId, type SocketState, stateOf, userTag } from "./socket-state";
 
 /** What the Worker hands the room with an upgrade, after it verified the token and the policy. */
 export interface ConnectRequest {
@@ -151,7 +151,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
       }
       const pair = new WebSocketPair();
       const [client, server] = [pair[0], pair[1]];
-      const state: SocketState = { u: who.userId, r: who.roles, e: who.exp };
+      const state: SocketState = { u: who.userId, r: who.roles, e: who.exp, c: newConnectionId(), t: Date.now() };
       if (who.name) state.n = who.name;
       if (who.needsGrant) state.g = 1;
       this.ctx.acceptWebSocket(server, [userTag(who.userId)]);
@@ -218,6 +218,19 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
       }
     }
     return closed;
+  }
+
+  /**
+   * Calls a feature's RPC method (`rpc` in room-feature.ts), for other objects of the hub: the
+   * presence object asking a personal room about its sockets, for example.
+   */
+  async callFeature(room: string, method: string, arg: unknown): Promise<unknown> {
+    this.rememberRoom(room);
+    for (const feature of this.features) {
+      const handler = feature.rpc && Object.hasOwn(feature.rpc, method) ? feature.rpc[method] : undefined;
+      if (handler) return handler(this, arg);
+    }
+    throw new Error(`${this.name} has no feature method ${method}`);
   }
 
   isGranted(userId: string): boolean {

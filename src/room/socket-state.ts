@@ -15,9 +15,16 @@ export interface SocketState {
   e: number;
   /** Admitted by a backend grant rather than a role: a revoke closes it. */
   g?: 1;
+  /** Connection id, unique within the hub: presence counts connections by it. */
+  c: string;
+  /** Connected at (ms). */
+  t: number;
   /** Bad frames in the current window, and when that window started (ms). */
   b?: number;
   bt?: number;
+  /** Rate-limited frames (chat messages) in the current one-second window, and its start (ms). */
+  m?: number;
+  mt?: number;
 }
 
 export function stateOf(ws: WebSocket): SocketState | null {
@@ -38,4 +45,23 @@ export function countBadFrame(ws: WebSocket, state: SocketState, now: number): b
   state.b = (state.b ?? 0) + 1;
   ws.serializeAttachment(state);
   return state.b > LIMITS.maxBadFrames;
+}
+
+export function newConnectionId(): string {
+  return crypto.randomUUID().replaceAll("-", "").slice(0, 16);
+}
+
+/**
+ * Counts a rate-limited frame in the socket's one-second window; returns false when the socket
+ * is over `perSecond` and the frame must be refused.
+ */
+export function withinRate(ws: WebSocket, state: SocketState, perSecond: number, now: number): boolean {
+  if (!state.mt || now - state.mt >= 1000) {
+    state.mt = now;
+    state.m = 0;
+  }
+  if ((state.m ?? 0) >= perSecond) return false;
+  state.m = (state.m ?? 0) + 1;
+  ws.serializeAttachment(state);
+  return true;
 }
