@@ -25,6 +25,8 @@ export interface RoomHost {
    * `only` narrows it to some sockets.
    */
   sendEphemeral(event: string, data: unknown, options?: { except?: WebSocket; only?: WebSocket[] }): number;
+  /** Calls a feature method of another room's object (see `RoomFeature.rpc`). */
+  callRoom(room: string, method: string, arg: unknown): Promise<unknown>;
   /** Asks for the alarm to run at `at` (ms) or earlier. */
   wakeAt(at: number): Promise<void>;
 }

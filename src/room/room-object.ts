@@ -131,6 +131,10 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     return sent;
   }
 
+  callRoom(room: string, method: string, arg: unknown): Promise<unknown> {
+    return this.env.ROOMS.getByName(room).callFeature(room, method, arg);
+  }
+
   async wakeAt(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || at < current) await this.ctx.storage.setAlarm(at);

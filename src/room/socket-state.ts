@@ -25,6 +25,8 @@ export interface SocketState {
   /** Rate-limited frames (chat messages) in the current one-second window, and its start (ms). */
   m?: number;
   mt?: number;
+  /** Last typing hint passed on (ms). */
+  y?: number;
 }
 
 export function stateOf(ws: WebSocket): SocketState | null {
