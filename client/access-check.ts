@@ -1,0 +1,71 @@
+/**
+ * Learns why a socket failed to open. Browsers and Node's WebSocket hide the HTTP status of a
+ * refused upgrade, so the client asks POST /access/{room}, which runs the upgrade's checks and
+ * answers with the same status and error code. It is asked only after a failure, never before
+ * a connection, so a healthy client costs the hub nothing extra.
+ */
+import { z } from "zod";
+import { ErrorCode } from "../src/protocol";
+import { RoomcastError } from "./errors";
+import { accessCheckUrl } from "./room-url";
+
+export type AccessVerdict =
+  /** The hub would admit this token now: the failure was transient. */
+  | { kind: "admitted" }
+  /** The token expired: a fresh one may be admitted. */
+  | { kind: "expired"; error: RoomcastError }
+  /** A final refusal (400, 401, 403, 426): retrying with the same intent cannot succeed. */
+  | { kind: "refused"; error: RoomcastError }
+  /** No verdict (hub unreachable, 5xx, or an answer without a refusal code): retry later. */
+  | { kind: "unknown"; error: RoomcastError };
+
+const REFUSAL_STATUSES = new Set([400, 401, 403, 426]);
+const errorAnswerSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
+export interface AccessCheckInput {
+  base: string;
+  room: string;
+  token: string;
+  fetch: typeof globalThis.fetch;
+  timeoutMs: number;
+}
+
+export async function checkAccess(input: AccessCheckInput): Promise<AccessVerdict> {
+  const { room } = input;
+  let response: Response;
+  try {
+    // A text/plain body and no custom header keep this a CORS "simple" request: no preflight.
+    response = await input.fetch(accessCheckUrl(input.base, room), {
+      method: "POST",
+      body: input.token,
+      signal: AbortSignal.timeout(input.timeoutMs),
+    });
+  } catch (cause) {
+    const error = new RoomcastError("network_error", `the hub could not be reached to open ${room}`, { room, cause });
+    return { kind: "unknown", error };
+  }
+  if (response.ok) {
+    await response.body?.cancel().catch(() => {});
+    return { kind: "admitted" };
+  }
+  let body: unknown = null;
+  try {
+    body = await response.json();
+  } catch {
+    // Not the hub's JSON: judged by the status alone below.
+  }
+  const parsed = errorAnswerSchema.safeParse(body);
+  const status = response.status;
+  if (!parsed.success) {
+    const error = new RoomcastError("network_error", `the hub answered ${status} while opening ${room}`, {
+      status,
+      room,
+    });
+    return { kind: "unknown", error };
+  }
+  const { code, message } = parsed.data.error;
+  const error = new RoomcastError(code, message, { status, room });
+  if (code === ErrorCode.tokenExpired) return { kind: "expired", error };
+  if (REFUSAL_STATUSES.has(status)) return { kind: "refused", error };
+  return { kind: "unknown", error };
+}

@@ -1,0 +1,32 @@
+/**
+ * roomcast's client for browsers and Node 22: `connect()` returns a socket that joins the user's
+ * personal room, opens one WebSocket per joined room, reconnects with jittered backoff, refreshes
+ * expired tokens, and detects dead connections with heartbeats.
+ */
+export { Backoff, type BackoffOptions } from "./backoff";
+export { type ClientErrorCode, RoomcastError, type RoomcastErrorCode } from "./errors";
+export type {
+  AckCallback,
+  AnyRoomListener,
+  DisconnectReason,
+  EmitAcks,
+  EmitArgs,
+  EmitEvent,
+  EmitPayloads,
+  EmitWithAckArgs,
+  LifecycleEvents,
+  ListenEvent,
+  ListenEvents,
+  ReconnectAttemptInfo,
+  RoomAck,
+  RoomEvent,
+  RoomEventListeners,
+  RoomEventPayloads,
+} from "./events";
+export type {
+  PendingClientEventAcks,
+  PendingClientEventPayloads,
+  PendingServerEventPayloads,
+} from "./pending-events";
+export { type ConnectOptions, connect, RoomcastSocket, type RoomEmitter, type RoomState } from "./socket";
+export { type AuthContext, type AuthFunction, type AuthOption, readTokenClaims, type TokenClaims } from "./token";
