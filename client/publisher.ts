@@ -1,0 +1,247 @@
+/**
+ * The backend side: publishes events to rooms and grants or revokes access through the hub's
+ * internal API. Transient failures (network errors, 5xx) are retried with jittered backoff a
+ * bounded number of times; a 4xx is the caller's mistake and is never retried.
+ */
+import { z } from "zod";
+import { type BroadcastResult, LIMITS, type PublishableEvent, type PublishablePayloads } from "../src/protocol";
+import { Backoff } from "./backoff";
+import { RoomcastError, type RoomcastErrorCode } from "./errors";
+import { httpUrl } from "./room-url";
+
+export interface PublisherRetryOptions {
+  /** Attempts in total, the first one included. Default 4. */
+  attempts?: number;
+  /** Default 200 ms. */
+  minDelayMs?: number;
+  /** Default 5000 ms. */
+  maxDelayMs?: number;
+  random?: () => number;
+}
+
+export interface PublisherOptions {
+  /** The hub's base URL, e.g. `https://hub.example.com`. */
+  url: string;
+  /** The hub's BROADCAST_SECRET. Keep it on servers only. */
+  secret: string;
+  retry?: PublisherRetryOptions;
+  /** Per request. Default 10000 ms. */
+  timeoutMs?: number;
+  fetch?: typeof globalThis.fetch;
+  /** Called before each retry, e.g. to log it. */
+  onRetry?: (info: { attempt: number; delayMs: number; error: PublishError }) => void;
+}
+
+/** Answer of a grant or revoke. */
+export interface MembershipResult {
+  room: string;
+  userId: string;
+  granted: boolean;
+  /** Sockets closed with 4003 by a revoke. */
+  closed?: number;
+}
+
+/**
+ * A failed publisher call: the hub's `code`, `message` and HTTP `status` (undefined when the hub
+ * was not reached), after `attempts` tries.
+ *
+ * @example
+ * try {
+ *   await publisher.to("order-42").emit("order-status-updated", { orderId: 42, status: "ready" });
+ * } catch (error) {
+ *   if (error instanceof PublishError && error.status === 400) console.error(error.code, error.message);
+ * }
+ */
+export class PublishError extends RoomcastError {
+  override readonly name: string = "PublishError";
+  readonly attempts: number;
+  /** For broadcasts: the rooms that did receive the event before the call failed. */
+  readonly delivered: Record<string, number>;
+
+  constructor(
+    code: RoomcastErrorCode | (string & {}),
+    message: string,
+    details: { status?: number; attempts?: number; delivered?: Record<string, number>; cause?: unknown } = {},
+  ) {
+    super(code, message, { status: details.status, cause: details.cause });
+    this.attempts = details.attempts ?? 1;
+    this.delivered = details.delivered ?? {};
+  }
+
+  annotate(attempts: number, delivered: Record<string, number>): PublishError {
+    return new PublishError(this.code, this.message, { status: this.status, attempts, delivered, cause: this.cause });
+  }
+}
+
+/**
+ * An immutable set of target rooms: every `to()` returns a new operator.
+ *
+ * @example
+ * const kitchenAndOrder = publisher.to("restaurant-kitchen").to("order-42");
+ * await kitchenAndOrder.emit("order-status-updated", { orderId: 42, status: "preparing" });
+ */
+export interface BroadcastOperator {
+  readonly rooms: readonly string[];
+  to(room: string | readonly string[]): BroadcastOperator;
+  /** Sends one event to every room; resolves with the sockets reached per room. */
+  emit<E extends PublishableEvent>(event: E, data: PublishablePayloads[E]): Promise<BroadcastResult>;
+}
+
+/**
+ * @example
+ * const publisher = createPublisher({ url: process.env.HUB_URL, secret: process.env.HUB_SECRET });
+ * await publisher.to("user-42").emit("notification", { title: "Order ready", body: "Table 4" });
+ * await publisher.grant("order-1001", "42");
+ */
+export interface Publisher {
+  to(room: string | readonly string[]): BroadcastOperator;
+  /** Lets a user into an `order-*` room (PUT /internal/rooms/{room}/members/{userId}). */
+  grant(room: string, userId: string): Promise<MembershipResult>;
+  /** Takes the grant back and closes the user's sockets in that room with 4003. */
+  revoke(room: string, userId: string): Promise<MembershipResult>;
+}
+
+const errorAnswerSchema = z.object({
+  error: z.object({ code: z.string(), message: z.string() }),
+  delivered: z.record(z.string(), z.number()).optional(),
+});
+const broadcastAnswerSchema = z.object({ delivered: z.record(z.string(), z.number()) });
+const membershipAnswerSchema = z.object({
+  room: z.string(),
+  userId: z.string(),
+  granted: z.boolean(),
+  closed: z.number().optional(),
+});
+
+type Attempt<T> = { ok: true; value: T } | { ok: false; error: PublishError; retryable: boolean };
+
+/**
+ * Creates a publisher for one hub.
+ *
+ * @example
+ * import { createPublisher } from "roomcast/client/publisher";
+ *
+ * const publisher = createPublisher({ url: "https://hub.example.com", secret: process.env.BROADCAST_SECRET! });
+ * const { delivered } = await publisher
+ *   .to("restaurant-kitchen")
+ *   .emit("new-order", { orderId: 7, customerName: "Ada", items: [{ name: "Soup", quantity: 1 }], createdAt: new Date().toISOString() });
+ */
+export function createPublisher(options: PublisherOptions): Publisher {
+  const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
+  const attempts = Math.max(1, options.retry?.attempts ?? 4);
+  const timeoutMs = options.timeoutMs ?? 10_000;
+
+  async function call(method: string, path: string, body: unknown): Promise<Attempt<unknown>> {
+    let response: Response;
+    try {
+      response = await fetchFn(httpUrl(options.url, path), {
+        method,
+        headers: { Authorization: `Bearer ${options.secret}`, "Content-Type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (cause) {
+      const why = cause instanceof Error ? cause.message : String(cause);
+      return {
+        ok: false,
+        error: new PublishError("network_error", `the hub could not be reached: ${why}`, { cause }),
+        retryable: true,
+      };
+    }
+    let json: unknown = null;
+    try {
+      json = await response.json();
+    } catch {
+      // Judged by status below.
+    }
+    if (response.ok) return { ok: true, value: json };
+    const status = response.status;
+    const parsed = errorAnswerSchema.safeParse(json);
+    const error = parsed.success
+      ? new PublishError(parsed.data.error.code, parsed.data.error.message, {
+          status,
+          delivered: parsed.data.delivered,
+        })
+      : new PublishError("invalid_response", `the hub answered ${status} without an error body`, { status });
+    return { ok: false, error, retryable: status >= 500 };
+  }
+
+  /** Runs `once` until it succeeds, fails for good, or the attempts are used up. */
+  async function withRetries<T>(once: () => Promise<Attempt<T>>, delivered: Record<string, number> = {}): Promise<T> {
+    const backoff = new Backoff({
+      minDelayMs: options.retry?.minDelayMs ?? 200,
+      maxDelayMs: options.retry?.maxDelayMs ?? 5_000,
+      random: options.retry?.random,
+    });
+    for (let attempt = 1; ; attempt++) {
+      const result = await once();
+      if (result.ok) return result.value;
+      if (!result.retryable || attempt >= attempts) throw result.error.annotate(attempt, delivered);
+      const delayMs = backoff.next();
+      options.onRetry?.({ attempt: attempt + 1, delayMs, error: result.error });
+      await new Promise((done) => setTimeout(done, delayMs));
+    }
+  }
+
+  async function broadcast(rooms: readonly string[], event: string, data: unknown): Promise<BroadcastResult> {
+    if (rooms.length === 0) {
+      throw new PublishError("bad_request", "name at least one room: publisher.to(room).emit(...)", { attempts: 0 });
+    }
+    const delivered: Record<string, number> = {};
+    // The hub takes a bounded number of rooms per call; larger audiences go in several calls.
+    for (let start = 0; start < rooms.length; start += LIMITS.maxRoomsPerBroadcast) {
+      let remaining = rooms.slice(start, start + LIMITS.maxRoomsPerBroadcast);
+      await withRetries(async () => {
+        const result = await call("POST", "internal/broadcast", { rooms: remaining, event, data });
+        if (!result.ok) {
+          // A partial failure (502) names what was delivered: retry only the other rooms, so no room gets the event twice.
+          const reached = result.error.delivered;
+          Object.assign(delivered, reached);
+          remaining = remaining.filter((room) => !(room in reached));
+          return result;
+        }
+        const answer = broadcastAnswerSchema.safeParse(result.value);
+        if (!answer.success) {
+          const error = new PublishError("invalid_response", "the hub's broadcast answer has no delivered map", {
+            status: 200,
+          });
+          return { ok: false, error, retryable: false };
+        }
+        Object.assign(delivered, answer.data.delivered);
+        return { ok: true, value: undefined };
+      }, delivered);
+    }
+    return { delivered };
+  }
+
+  async function membership(method: "PUT" | "DELETE", room: string, userId: string): Promise<MembershipResult> {
+    const path = `internal/rooms/${encodeURIComponent(room)}/members/${encodeURIComponent(userId)}`;
+    return withRetries(async () => {
+      const result = await call(method, path, undefined);
+      if (!result.ok) return result;
+      const answer = membershipAnswerSchema.safeParse(result.value);
+      if (!answer.success) {
+        const error = new PublishError("invalid_response", "the hub's membership answer is not readable", {
+          status: 200,
+        });
+        return { ok: false, error, retryable: false };
+      }
+      return { ok: true, value: answer.data };
+    });
+  }
+
+  function operator(rooms: readonly string[]): BroadcastOperator {
+    const frozen = Object.freeze([...rooms]);
+    return {
+      rooms: frozen,
+      to: (room) => operator([...new Set([...frozen, ...(typeof room === "string" ? [room] : room)])]),
+      emit: (event, data) => broadcast(frozen, event, data),
+    };
+  }
+
+  return {
+    to: (room) => operator([]).to(room),
+    grant: (room, userId) => membership("PUT", room, userId),
+    revoke: (room, userId) => membership("DELETE", room, userId),
+  };
+}
