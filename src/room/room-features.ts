@@ -5,6 +5,8 @@
 import type { RoomKindName } from "../room-policy";
 import { notifications } from "./notifications";
 import type { RoomFeature } from "./room-feature";
+import { supportAgents } from "./support-agents";
+import { supportChat } from "./support-chat";
 
 export const FEATURES_BY_KIND: Record<RoomKindName, readonly RoomFeature[]> = {
   user: [notifications],
@@ -12,8 +14,8 @@ export const FEATURES_BY_KIND: Record<RoomKindName, readonly RoomFeature[]> = {
   kitchen: [],
   pool: [],
   adminDashboard: [],
-  supportAgents: [],
-  support: [],
+  supportAgents: [supportAgents],
+  support: [supportChat],
 };
 
 /** Every feature, for schema migrations (tables are created once per object, whatever its kind). */

@@ -44,7 +44,7 @@ export const CONNECT_HEADER = "X-Roomcast-Connect";
 /** What a broadcast did in one room. */
 export type RoomDelivery = { delivered: number; duplicate?: true } | { conflict: true };
 
-const SCHEMA_VERSION = 2;
+const SCHEMA_VERSION = 3;
 
 export class RoomObject extends DurableObject<Env> implements RoomHost {
   readonly history: RoomHistory;

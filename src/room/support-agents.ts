@@ -1,0 +1,67 @@
+/**
+ * The agents' room (`support-agents`): the list of conversations, most recent first, kept in its
+ * SQLite storage and updated by each support room; every update reaches the agents as
+ * `support:conversation-updated`, and a joining agent gets the first page.
+ */
+import { CHAT, type ConversationPage, type ConversationSummary } from "../protocol";
+import type { RoomFeature, RoomHost } from "./room-feature";
+
+interface ConversationRow {
+  summary: string;
+  updated_at: number;
+  [key: string]: SqlStorageValue;
+}
+
+export const supportAgents: RoomFeature = {
+  migrate(storage) {
+    storage.sql.exec(
+      "CREATE TABLE IF NOT EXISTS conversations (user_id TEXT PRIMARY KEY, summary TEXT NOT NULL, updated_at INTEGER NOT NULL UNIQUE)",
+    );
+  },
+
+  onJoin(room, ws, _state, resumed) {
+    if (!resumed)
+      room.sendEphemeral("support:conversations", page(room, undefined, CHAT.conversationsPage), { only: [ws] });
+  },
+
+  handlers: {
+    "support:conversations"(room, _ws, _state, { before, limit }) {
+      return page(room, before, limit ?? CHAT.conversationsPage);
+    },
+  },
+
+  rpc: {
+    conversationUpdated(room, arg) {
+      const summary = arg as ConversationSummary;
+      // updated_at is unique and increasing, so it is an exact pagination cursor.
+      const newest = room.storage.sql
+        .exec<{ at: number | null }>("SELECT max(updated_at) AS at FROM conversations")
+        .one().at;
+      const updatedAt = Math.max(summary.updatedAt, (newest ?? 0) + 1);
+      const stored: ConversationSummary = { ...summary, updatedAt };
+      room.storage.sql.exec(
+        "INSERT INTO conversations (user_id, summary, updated_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at",
+        summary.userId,
+        JSON.stringify(stored),
+        updatedAt,
+      );
+      room.publish("support:conversation-updated", stored);
+      return updatedAt;
+    },
+  },
+};
+
+function page(room: RoomHost, before: number | undefined, limit: number): ConversationPage {
+  const rows = room.storage.sql
+    .exec<ConversationRow>(
+      "SELECT summary, updated_at FROM conversations WHERE updated_at < ? ORDER BY updated_at DESC LIMIT ?",
+      before ?? Number.MAX_SAFE_INTEGER,
+      limit + 1,
+    )
+    .toArray();
+  const conversations = rows.slice(0, limit).map((row) => JSON.parse(row.summary) as ConversationSummary);
+  const result: ConversationPage = { conversations };
+  const last = rows[limit - 1];
+  if (rows.length > limit && last) result.nextBefore = last.updated_at;
+  return result;
+}
