@@ -1,0 +1,84 @@
+/**
+ * Shared helpers of the client tests: tokens signed like the hub expects, bounded waits, and
+ * recorders for socket events.
+ */
+import { SignJWT } from "jose";
+import type { ListenEvent, ListenEvents } from "../../client/events";
+import type { RoomcastSocket } from "../../client/index";
+import { createPublisher, type Publisher } from "../../client/publisher";
+import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub } from "../support/hub-process";
+
+export interface TokenSpec {
+  sub?: string;
+  roles?: string[];
+  name?: string;
+  /** Seconds from now; negative for an already expired token. Default one hour. */
+  expiresIn?: number;
+}
+
+/** A fresh id for rooms and users, so tests never share state on one hub. */
+export function freshId(prefix = "t"): string {
+  return `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
+}
+
+export async function signToken(spec: TokenSpec = {}): Promise<string> {
+  const jwt = new SignJWT({ roles: spec.roles ?? [], ...(spec.name ? { name: spec.name } : {}) })
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(spec.sub ?? freshId("u"))
+    .setExpirationTime(Math.floor(Date.now() / 1000) + (spec.expiresIn ?? 3600));
+  return jwt.sign(new TextEncoder().encode(E2E_JWT_SECRET));
+}
+
+export function publisherFor(hub: Hub): Publisher {
+  return createPublisher({ url: hub.url, secret: E2E_BROADCAST_SECRET });
+}
+
+/** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(10);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((done) => setTimeout(done, ms));
+}
+
+/** Everything one socket event delivered, with when. */
+export interface Recorded<A extends unknown[]> {
+  calls: { args: A; at: number }[];
+  /** Waits until at least `count` calls arrived. */
+  waitFor(count: number, timeoutMs?: number): Promise<void>;
+  stop(): void;
+}
+
+export function record<E extends ListenEvent>(socket: RoomcastSocket, event: E): Recorded<Parameters<ListenEvents[E]>> {
+  const calls: { args: Parameters<ListenEvents[E]>; at: number }[] = [];
+  const listener = ((...args: Parameters<ListenEvents[E]>) => {
+    calls.push({ args, at: Date.now() });
+  }) as ListenEvents[E];
+  socket.on(event, listener);
+  return {
+    calls,
+    waitFor: (count, timeoutMs = 5_000) => waitFor(() => calls.length >= count, timeoutMs, `${count} × ${event}`),
+    stop: () => socket.off(event, listener),
+  };
+}
+
+/** Waits for `count` occurrences of `event` on `socket`; resolves with their arguments. */
+export async function waitForEvents<E extends ListenEvent>(
+  socket: RoomcastSocket,
+  event: E,
+  count = 1,
+  timeoutMs = 5_000,
+): Promise<Parameters<ListenEvents[E]>[]> {
+  const recorded = record(socket, event);
+  try {
+    await recorded.waitFor(count, timeoutMs);
+    return recorded.calls.map((call) => call.args);
+  } finally {
+    recorded.stop();
+  }
+}

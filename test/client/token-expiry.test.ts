@@ -1,0 +1,101 @@
+/**
+ * Token expiry: the hub closes a socket whose token expired (4001); the client asks `auth` for a
+ * new token and resumes by itself. A token that stays expired is refreshed once, then reported.
+ */
+import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
+import { connect, type RoomcastSocket } from "../../client/index";
+import { type Hub, startHub } from "../support/hub-process";
+import { freshId, publisherFor, record, signToken, sleep, waitFor } from "./helpers";
+
+let hub: Hub;
+const sockets: RoomcastSocket[] = [];
+beforeAll(async () => {
+  hub = await startHub();
+});
+afterAll(async () => {
+  await hub?.stop();
+});
+afterEach(() => {
+  for (const socket of sockets.splice(0)) socket.disconnect();
+});
+
+test("an expiring token is refreshed through auth and every room resumes", async () => {
+  const sub = freshId("u");
+  const authCalls: string[] = [];
+  let expiredSeen = false;
+  const socket = connect(hub.url, {
+    auth: async ({ reason }) => {
+      authCalls.push(reason);
+      if (reason === "token_expired") expiredSeen = true;
+      // Short-lived tokens until the hub has said one expired, long-lived ones afterwards.
+      return signToken({ sub, roles: ["kitchen"], expiresIn: expiredSeen ? 3600 : 3 });
+    },
+    minReconnectionDelayMs: 100,
+    maxReconnectionDelayMs: 500,
+  });
+  sockets.push(socket);
+  const personal = `user-${sub}`;
+  const disconnects = record(socket, "disconnect");
+  const reconnects = record(socket, "reconnect");
+  const errors = record(socket, "connect_error");
+  await waitFor(() => socket.connected);
+  await socket.emitWithAck("join-room", "restaurant-kitchen");
+
+  // The hub closes both sockets when the 3 s tokens expire.
+  await disconnects.waitFor(2, 10_000);
+  expect(disconnects.calls.map((call) => call.args).sort()).toEqual(
+    [
+      ["token_expired", personal],
+      ["token_expired", "restaurant-kitchen"],
+    ].sort(),
+  );
+  await reconnects.waitFor(2, 5_000);
+  expect(reconnects.calls.map((call) => call.args).sort()).toEqual(
+    [
+      [1, personal],
+      [1, "restaurant-kitchen"],
+    ].sort(),
+  );
+  expect(authCalls).toContain("token_expired");
+  expect(errors.calls).toEqual([]);
+  expect(new Set(socket.joinedRooms)).toEqual(new Set([personal, "restaurant-kitchen"]));
+
+  // The resumed sockets carry the new token: they stay up past the old expiry and get events.
+  await sleep(1_500);
+  expect(disconnects.calls).toHaveLength(2);
+  const heard = record(socket, "notification");
+  const result = await publisherFor(hub).to([personal, "restaurant-kitchen"]).emit("notification", {
+    title: "still here",
+    body: "after refresh",
+  });
+  expect(result.delivered).toEqual({ [personal]: 1, "restaurant-kitchen": 1 });
+  await heard.waitFor(2);
+});
+
+test("a token that is still expired after one refresh is reported once and not retried", async () => {
+  // Past the hub's clock tolerance, and the same token whatever auth is asked.
+  const stale = await signToken({ sub: freshId("u"), expiresIn: -60 });
+  const authCalls: string[] = [];
+  const socket = connect(hub.url, {
+    auth: ({ reason }) => {
+      authCalls.push(reason);
+      return stale;
+    },
+    minReconnectionDelayMs: 50,
+    maxReconnectionDelayMs: 100,
+  });
+  sockets.push(socket);
+  const errors = record(socket, "connect_error");
+  const attempts = record(socket, "reconnect_attempt");
+  await errors.waitFor(2);
+  await sleep(800);
+
+  expect(authCalls).toEqual(["connect", "token_expired"]);
+  expect(errors.calls.map((call) => [call.args[0].code, call.args[0].status, call.args[0].willRetry])).toEqual([
+    ["token_expired", 401, true],
+    ["token_expired", 401, false],
+  ]);
+  // The one retry is the refresh; nothing after the final refusal.
+  expect(attempts.calls.map((call) => call.args[0])).toEqual([1]);
+  expect(socket.connected).toBe(false);
+});
