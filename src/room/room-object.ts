@@ -99,6 +99,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
 
   /** Sends a frame; a socket that cannot take it is closed with 1011 and the caller goes on. */
   send(ws: WebSocket, frame: string): boolean {
+    // A socket the hub already closed is waiting for the client's close frame: nothing to send.
+    if (ws.readyState !== WebSocket.OPEN) return false;
     try {
       ws.send(frame);
       return true;
@@ -138,6 +140,10 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
   async wakeAt(at: number): Promise<void> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+  }
+
+  lastHeartbeat(ws: WebSocket): number | null {
+    return this.ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? null;
   }
 
   // ----- upgrade ---------------------------------------------------------------------------------
@@ -246,6 +252,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
     let ack: number | undefined;
     try {
+      // Frames still in flight after the hub closed this socket are dropped unanswered.
+      if (ws.readyState !== WebSocket.OPEN) return;
       const state = stateOf(ws);
       if (!state) return closeByHub(ws, CloseCode.internalError, "socket state lost");
       const now = Date.now();
