@@ -1,10 +1,13 @@
 /**
  * Bindings and settings of the Worker, and the check that refuses to serve without its secrets.
  */
+import type { PresenceObject } from "./presence/presence-object";
 import type { RoomObject } from "./room/room-object";
 
 export interface Env {
   ROOMS: DurableObjectNamespace<RoomObject>;
+  /** Live users across the hub (src/presence/presence-object.ts). */
+  PRESENCE: DurableObjectNamespace<PresenceObject>;
   /** HS256 key of the tokens the app's auth service signs. */
   JWT_SECRET?: string;
   /** JWKS of an identity provider, for RS256/ES256 tokens. */
@@ -17,6 +20,12 @@ export interface Env {
   ALLOWED_ORIGINS?: string;
   /** `development` enables local conveniences; anything else is treated as production. */
   ENVIRONMENT?: string;
+  /** Milliseconds without a heartbeat after which presence drops a connection (default 90000, at least 1000). */
+  PRESENCE_STALE_AFTER_MS?: string;
+  /** Abuse limits (src/worker/rate-limits.ts). */
+  UPGRADES_PER_IP?: RateLimit;
+  UPGRADES_PER_USER?: RateLimit;
+  INTERNAL_PER_IP?: RateLimit;
 }
 
 /** Shortest secret accepted: 32 bytes is the HS256 key size, and shorter ones are guessable. */

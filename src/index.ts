@@ -9,6 +9,7 @@ import { errorResponse, HttpError } from "./worker/http-error";
 import { internalApi } from "./worker/internal-api";
 import { handleAccessCheck, handleUpgrade } from "./worker/ws-route";
 
+export { PresenceObject } from "./presence/presence-object";
 export { RoomObject } from "./room/room-object";
 
 const app = new Hono<{ Bindings: Env }>();
@@ -31,7 +32,7 @@ app.get("/health", (c) => c.json({ ok: true }));
 
 app.notFound(() => errorResponse(404, ErrorCode.notFound, "no such route"));
 app.onError((error) => {
-  if (error instanceof HttpError) return errorResponse(error.status, error.code, error.message);
+  if (error instanceof HttpError) return errorResponse(error.status, error.code, error.message, error.headers);
   // Log without the URL: browsers put the token in the query string.
   console.error("worker request failed", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   return errorResponse(500, ErrorCode.internal, "the hub failed to handle this request");

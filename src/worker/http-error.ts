@@ -8,6 +8,7 @@ export class HttpError extends Error {
     readonly status: number,
     readonly code: ErrorCode,
     message: string,
+    readonly headers?: HeadersInit,
   ) {
     super(message);
   }

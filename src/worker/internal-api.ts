@@ -5,6 +5,7 @@
  */
 import { Hono } from "hono";
 import type { Env } from "../env";
+import { presenceStub } from "../presence/presence-config";
 import {
   type BroadcastResult,
   broadcastBodySchema,
@@ -17,10 +18,16 @@ import {
 import { isGrantable, type ParsedRoom, parseRoom } from "../room-policy";
 import { errorResponse, HttpError } from "./http-error";
 import { requireBroadcastSecret } from "./internal-auth";
+import { enforceIp } from "./rate-limits";
 import { readJsonBody } from "./read-body";
 
 export const internalApi = new Hono<{ Bindings: Env }>();
 
+// Limited before the secret is checked, so that guessing it is limited too.
+internalApi.use("*", async (c, next) => {
+  await enforceIp(c, "INTERNAL_PER_IP", "internal API calls from this address");
+  await next();
+});
 internalApi.use("*", requireBroadcastSecret);
 
 export interface ValidBroadcast {
@@ -110,6 +117,12 @@ internalApi.delete("/rooms/:room/members/:userId", async (c) => {
   const { room, userId } = memberTarget(c.req.param("room"), c.req.param("userId"));
   const closed = await c.env.ROOMS.getByName(room.name).revoke(room.name, userId);
   return c.json({ room: room.name, userId, granted: false, closed });
+});
+
+/** The live-users list the admin dashboard shows: most recently active users first, with totals. */
+internalApi.get("/presence", async (c) => {
+  const { update } = await presenceStub(c.env).liveUsers();
+  return c.json(update);
 });
 
 internalApi.all("*", () => errorResponse(404, ErrorCode.notFound, "no such internal endpoint"));

@@ -11,6 +11,7 @@ import { CONNECT_HEADER } from "../room/room-object";
 import { admit, forbiddenWithoutGrant, resumeOf } from "./admission";
 import { tokenOf } from "./auth";
 import { errorResponse } from "./http-error";
+import { enforce, enforceIp } from "./rate-limits";
 import { readTextBody } from "./read-body";
 
 type HubContext = Context<{ Bindings: Env }>;
@@ -36,8 +37,10 @@ export async function handleUpgrade(c: HubContext): Promise<Response> {
       "this endpoint only speaks WebSocket: send Upgrade: websocket",
     );
   }
+  await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
   const connect = await admit(c.env, c.req.param("room") ?? "", request.headers.get("Origin"), tokenOf(request));
   Object.assign(connect, resumeOf(new URL(request.url)));
+  await enforce(c.env, "UPGRADES_PER_USER", connect.userId, "connections for this user");
   // Only the upgrade headers go on: the token stays in the Worker.
   const headers = new Headers({ Upgrade: "websocket", [CONNECT_HEADER]: JSON.stringify(connect) });
   for (const name of FORWARDED_HEADERS) {
@@ -53,6 +56,7 @@ export async function handleUpgrade(c: HubContext): Promise<Response> {
  * never sits in a URL): 200 when an upgrade would be accepted, else the upgrade's exact error.
  */
 export async function handleAccessCheck(c: HubContext): Promise<Response> {
+  await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
   const origin = c.req.header("Origin") ?? null;
   const token = (await readTextBody(c.req.raw, 8 * 1024)).trim() || tokenOf(c.req.raw);
   const connect = await admit(c.env, c.req.param("room") ?? "", origin, token);

@@ -88,7 +88,6 @@ describe("hostile frames", () => {
   it("never break a room: no internal errors, neighbours keep receiving, nothing stored", async () => {
     const owner = uniqueId();
     const room = `support-${owner}`;
-    const ownerToken = await tokenFor(owner, [], "Mallory");
     const watcher = await join(room, await tokenFor("agent-watch", ["support"]));
     let published = 0;
     let framesThrown = 0;
@@ -97,7 +96,8 @@ describe("hostile frames", () => {
       fc.asyncProperty(fc.array(hostileFrame, { minLength: 1, maxLength: 14 }), async (batch) => {
         const frames = batch.filter((frame) => !isValidChatMessage(frame));
         if (frames.length === 0) return;
-        const attacker = await join(room, ownerToken);
+        // A fresh agent identity per run: the per-user connection limit would refuse one user's 250 joins.
+        const attacker = await join(room, await tokenFor(`attacker-${uniqueId().slice(0, 8)}`, ["support"], "Mallory"));
         for (const frame of frames) attacker.ws.send(frame);
         framesThrown += frames.length;
 

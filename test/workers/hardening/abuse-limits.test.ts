@@ -1,0 +1,89 @@
+/**
+ * Abuse limits of the Worker (Rate Limiting bindings in wrangler.toml), enforced before any room
+ * object is touched. The bindings count in fixed windows, so a run that straddles a window edge
+ * may pass up to twice the limit before its first 429: the tests allow for that, never for less.
+ */
+import { env, listDurableObjectIds } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { errorOf, hubFetch, tokenFor, uniqueId } from "../helpers";
+
+const upgradeFrom = (path: string, ip: string | null, token?: string) => {
+  const headers: Record<string, string> = { Upgrade: "websocket" };
+  if (ip) headers["CF-Connecting-IP"] = ip;
+  if (token) headers.Authorization = `Bearer ${token}`;
+  return hubFetch(path, { headers });
+};
+
+async function roomExists(room: string): Promise<boolean> {
+  const wanted = env.ROOMS.idFromName(room).toString();
+  return (await listDurableObjectIds(env.ROOMS)).some((id) => id.toString() === wanted);
+}
+
+/** Calls `attempt` until it answers 429; returns the statuses before it and the 429 response. */
+async function untilLimited(limit: number, attempt: () => Promise<Response>) {
+  const before: number[] = [];
+  for (let i = 0; i < 2 * limit + 5; i++) {
+    const res = await attempt();
+    if (res.status === 429) return { before, limited: res };
+    res.webSocket?.accept();
+    res.webSocket?.close(1000);
+    before.push(res.status);
+  }
+  throw new Error(`no 429 after ${before.length} attempts`);
+}
+
+describe("abuse limits", () => {
+  it("allows a user 30 connections per 10 seconds, then 429 before the room is touched", async () => {
+    const user = uniqueId();
+    const token = await tokenFor(user, ["kitchen"]);
+    const { before, limited } = await untilLimited(30, () => upgradeFrom(`/ws/user-${user}`, null, token));
+    expect(before.length).toBeGreaterThanOrEqual(30);
+    expect(new Set(before)).toEqual(new Set([101]));
+    expect(limited.headers.get("Retry-After")).toBe("10");
+    expect(await errorOf(limited)).toEqual({ code: "rate_limited", message: expect.stringContaining("wait") });
+
+    const order = `order-${uniqueId()}`;
+    expect((await upgradeFrom(`/ws/${order}`, null, token)).status).toBe(429);
+    expect(await roomExists(order)).toBe(false);
+    // Another user is not affected.
+    const other = await upgradeFrom(`/ws/${order}`, null, await tokenFor(uniqueId(), ["kitchen"]));
+    expect(other.status).toBe(101);
+    other.webSocket?.accept();
+    other.webSocket?.close(1000);
+  });
+
+  it("allows an address 300 connection attempts per 10 seconds, counting refused ones, then 429", async () => {
+    const ip = `203.0.113.${Math.floor(Math.random() * 250) + 1}`;
+    const { before } = await untilLimited(300, () => upgradeFrom("/ws/admin-dashboard", ip, "forged.token.value"));
+    expect(before.length).toBeGreaterThanOrEqual(300);
+    expect(new Set(before)).toEqual(new Set([401]));
+    // /access shares the budget: guessing tokens there is limited too.
+    const access = await hubFetch("/access/admin-dashboard", {
+      method: "POST",
+      body: "x",
+      headers: { "CF-Connecting-IP": ip },
+    });
+    expect(access.status).toBe(429);
+  });
+
+  it("does not limit loopback addresses per address", async () => {
+    for (let i = 0; i < 650; i++) {
+      const res = await upgradeFrom("/ws/admin-dashboard", "127.0.0.1", "forged.token.value");
+      expect(res.status).toBe(401);
+    }
+  });
+
+  it("allows an address 1000 internal API calls per 10 seconds, wrong secrets included, then 429", async () => {
+    const ip = `198.51.100.${Math.floor(Math.random() * 250) + 1}`;
+    const call = (secret: string) =>
+      hubFetch("/internal/broadcast", {
+        method: "POST",
+        headers: { "CF-Connecting-IP": ip, Authorization: `Bearer ${secret}` },
+        body: "{}",
+      });
+    const { before } = await untilLimited(1000, () => call("guess"));
+    expect(before.length).toBeGreaterThanOrEqual(1000);
+    expect(new Set(before)).toEqual(new Set([401]));
+    expect((await call(env.BROADCAST_SECRET as string)).status).toBe(429);
+  }, 60_000);
+});
