@@ -45,7 +45,9 @@ export async function checkAccess(input: AccessCheckInput): Promise<AccessVerdic
     return { kind: "unknown", error };
   }
   if (response.ok) {
-    await response.body?.cancel().catch(() => {});
+    // Read to the end rather than cancel: the body is tiny, and some fetch implementations fail
+    // noisily when a compressed body is cancelled mid-stream.
+    await response.text().catch(() => "");
     return { kind: "admitted" };
   }
   let body: unknown = null;

@@ -248,8 +248,10 @@ export class RoomConnection {
       this.name = `user-${sub}`;
     }
     this.attemptToken = token;
-    this.live = true;
+    // reconnect() may report the previous socket's close synchronously (when that socket has not
+    // reached CLOSING yet, as in some browsers' WebSocket): that close is not this attempt's.
     this.ws.reconnect();
+    this.live = true;
   }
 
   private socketUrl(): string {
