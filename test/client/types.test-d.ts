@@ -1,0 +1,99 @@
+/**
+ * Compile-time tests of the typed API, checked by `npm run typecheck` (client/tsconfig.json covers
+ * test/client). Every `@ts-expect-error` line must fail to compile; if one compiles, tsc reports
+ * the unused directive and the typecheck fails.
+ */
+import { expectTypeOf } from "vitest";
+import type { RoomcastError, RoomcastSocket } from "../../client/index";
+import type { Publisher } from "../../client/publisher";
+import { useOrderUpdates, useRestaurantOrders, useRoom } from "../../client/react";
+import type { ErrorBody, NewOrder, Notification, OrderStatusUpdated, RoomInfo } from "../../src/protocol";
+
+declare const socket: RoomcastSocket;
+declare const publisher: Publisher;
+
+// ----- on: server events carry their payload type and the room -------------------------------------
+
+socket.on("order-status-updated", (data, room) => {
+  expectTypeOf(data).toEqualTypeOf<OrderStatusUpdated>();
+  expectTypeOf(room).toEqualTypeOf<string>();
+});
+socket.on("new-order", (data) => expectTypeOf(data).toEqualTypeOf<NewOrder>());
+socket.on("notification", (data) => expectTypeOf(data).toEqualTypeOf<Notification>());
+socket.on("error", (data) => expectTypeOf(data).toEqualTypeOf<ErrorBody>());
+socket.on("connect", (room) => expectTypeOf(room).toEqualTypeOf<string>());
+socket.on("connect_error", (error) => expectTypeOf(error).toEqualTypeOf<RoomcastError>());
+socket.on("reconnect_attempt", (attempt, info) => {
+  expectTypeOf(attempt).toEqualTypeOf<number>();
+  expectTypeOf(info.delayMs).toEqualTypeOf<number>();
+});
+socket.onAny((event, data) => {
+  expectTypeOf(event).toEqualTypeOf<string>();
+  expectTypeOf(data).toEqualTypeOf<unknown>();
+});
+
+// @ts-expect-error: no such event
+socket.on("order-status-changed", () => {});
+// @ts-expect-error: the payload of new-order is not an OrderStatusUpdated
+socket.on("new-order", (data: OrderStatusUpdated) => data);
+// @ts-expect-error: connect's listener gets a room name, not a number
+socket.on("connect", (room: number) => room);
+// @ts-expect-error: once is typed like on
+socket.once("no-such-event", () => {});
+
+// ----- emit: client events with their payloads and acks ----------------------------------------------
+
+socket.emit("room:info");
+socket.emit("room:info", undefined, (info, error) => {
+  expectTypeOf(info).toEqualTypeOf<RoomInfo | undefined>();
+  expectTypeOf(error).toEqualTypeOf<RoomcastError | undefined>();
+});
+expectTypeOf(socket.emitWithAck("room:info")).resolves.toEqualTypeOf<RoomInfo>();
+expectTypeOf(socket.to("restaurant-kitchen").emitWithAck("room:info")).resolves.toEqualTypeOf<RoomInfo>();
+socket.emit("join-room", "order-1", (ok, error) => {
+  expectTypeOf(ok).toEqualTypeOf<boolean>();
+  expectTypeOf(error).toEqualTypeOf<RoomcastError | undefined>();
+});
+socket.emit("leave-room", "order-1");
+expectTypeOf(socket.emitWithAck("join-room", "order-1")).resolves.toEqualTypeOf<true>();
+
+// @ts-expect-error: no such client event
+socket.emit("room:nfo");
+// @ts-expect-error: room:info takes no data
+socket.emit("room:info", { room: "x" });
+// @ts-expect-error: join-room needs a room name
+socket.emit("join-room");
+// @ts-expect-error: join-room's room is a string
+socket.emit("join-room", 42);
+// @ts-expect-error: to(room) emits only client events
+socket.to("order-1").emit("new-order", {});
+// @ts-expect-error: server-only events cannot be emitted by clients
+socket.emitWithAck("order-status-updated", { orderId: 1, status: "ready" });
+
+// ----- publisher: only publishable events, with their payloads ---------------------------------------
+
+publisher.to("order-1").emit("order-status-updated", { orderId: 1, status: "ready" });
+publisher.to(["user-1", "user-2"]).to("pool-staff").emit("notification", { title: "t", body: "b" });
+expectTypeOf(publisher.to("x").rooms).toEqualTypeOf<readonly string[]>();
+
+// @ts-expect-error: not an event backends may publish
+publisher.to("order-1").emit("joined", { room: "order-1", userId: "u" });
+// @ts-expect-error: order-status-updated needs a status
+publisher.to("order-1").emit("order-status-updated", { orderId: 1 });
+// @ts-expect-error: new-order's items are objects
+publisher.to("restaurant-kitchen").emit("new-order", { orderId: 1, customerName: "A", items: ["soup"], createdAt: "" });
+// @ts-expect-error: notification has no `message` field
+publisher.to("user-1").emit("notification", { title: "t", body: "b", message: "m" });
+
+// ----- hooks: handlers get the event's payload ----------------------------------------------------------
+
+export function TypedHooks(): null {
+  useOrderUpdates(1, (update) => expectTypeOf(update).toEqualTypeOf<OrderStatusUpdated>());
+  useRestaurantOrders((order) => expectTypeOf(order).toEqualTypeOf<NewOrder>());
+  useRoom("pool-staff", { notification: (data) => expectTypeOf(data).toEqualTypeOf<Notification>() });
+  // @ts-expect-error: useOrderUpdates' handler gets an OrderStatusUpdated
+  useOrderUpdates(1, (update: NewOrder) => update);
+  // @ts-expect-error: no such event in a room
+  useRoom("pool-staff", { "order-status-changed": () => {} });
+  return null;
+}
