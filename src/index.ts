@@ -6,6 +6,7 @@ import { Hono } from "hono";
 import { configProblem, type Env } from "./env";
 import { ErrorCode } from "./protocol";
 import { errorResponse, HttpError } from "./worker/http-error";
+import { devRoutes } from "./worker/dev-routes";
 import { internalApi } from "./worker/internal-api";
 import { handleAccessCheck, handleUpgrade } from "./worker/ws-route";
 
@@ -28,6 +29,7 @@ app.all("/ws/:room", handleUpgrade);
 app.all("/ws/*", () => errorResponse(400, ErrorCode.invalidRoom, "unknown room name: see the room table in README.md"));
 app.post("/access/:room", handleAccessCheck);
 app.route("/internal", internalApi);
+app.route("/dev", devRoutes);
 app.get("/health", (c) => c.json({ ok: true }));
 
 app.notFound(() => errorResponse(404, ErrorCode.notFound, "no such route"));

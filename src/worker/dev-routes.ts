@@ -1,0 +1,64 @@
+/**
+ * Development-only routes behind the live console (`ENVIRONMENT=development`): mint tokens for a
+ * chosen user and roles, and relay the backend simulator's calls to the internal API with the
+ * server-side secret (the browser never sees it). In any other environment they do not exist.
+ */
+import { Hono } from "hono";
+import { SignJWT } from "jose";
+import { z } from "zod";
+import type { Env } from "../env";
+import { describeIssue, ErrorCode, ID_PATTERN } from "../protocol";
+import { errorResponse, HttpError } from "./http-error";
+import { readJsonBody } from "./read-body";
+
+export const devRoutes = new Hono<{ Bindings: Env }>();
+
+const KNOWN_ROLES = ["admin", "staff", "kitchen", "pool", "support"] as const;
+
+export const devTokenRequestSchema = z.strictObject({
+  sub: z.string().regex(ID_PATTERN, "sub must be 1-64 characters of A-Z, a-z, 0-9, _ or -"),
+  roles: z.array(z.enum(KNOWN_ROLES)).max(KNOWN_ROLES.length).default([]),
+  name: z.string().trim().min(1).max(100).optional(),
+  /** Lifetime in seconds (10 s to 24 h); short ones let a person watch a token expire. */
+  expiresIn: z.number().int().min(10).max(86_400).default(3600),
+});
+export type DevTokenRequest = z.input<typeof devTokenRequestSchema>;
+
+/** Signs a development token; shared by POST /dev/token and `npm run token`. */
+export async function mintToken(secret: string, request: z.output<typeof devTokenRequestSchema>): Promise<string> {
+  const claims: Record<string, unknown> = { roles: request.roles };
+  if (request.name) claims.name = request.name;
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(request.sub)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + request.expiresIn)
+    .sign(new TextEncoder().encode(secret));
+}
+
+// Everything here 404s unless the hub runs in development: the routes do not exist elsewhere.
+devRoutes.use("*", async (c, next) => {
+  if (c.env.ENVIRONMENT !== "development") return errorResponse(404, ErrorCode.notFound, "no such route");
+  await next();
+});
+
+devRoutes.post("/token", async (c) => {
+  const parsed = devTokenRequestSchema.safeParse(await readJsonBody(c.req.raw));
+  if (!parsed.success) throw new HttpError(400, ErrorCode.badRequest, describeIssue(parsed.error));
+  if (!c.env.JWT_SECRET) throw new HttpError(400, ErrorCode.badRequest, "dev tokens need JWT_SECRET (HS256)");
+  return c.json({ token: await mintToken(c.env.JWT_SECRET, parsed.data), expiresIn: parsed.data.expiresIn });
+});
+
+/** The simulator's calls, relayed to the internal API: /dev/internal/broadcast, /dev/internal/rooms/... */
+devRoutes.all("/internal/*", async (c) => {
+  const url = new URL(c.req.url);
+  url.pathname = url.pathname.replace(/^\/dev\/internal\//, "/internal/");
+  const headers = new Headers({ Authorization: `Bearer ${c.env.BROADCAST_SECRET}` });
+  const type = c.req.header("Content-Type");
+  if (type) headers.set("Content-Type", type);
+  const body = ["GET", "HEAD"].includes(c.req.method) ? undefined : await c.req.arrayBuffer();
+  const { default: app } = await import("../index");
+  return app.fetch(new Request(url, { method: c.req.method, headers, body }), c.env, c.executionCtx);
+});
+
+devRoutes.all("*", () => errorResponse(404, ErrorCode.notFound, "no such development route"));
