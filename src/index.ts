@@ -5,8 +5,8 @@
 import { Hono } from "hono";
 import { configProblem, type Env } from "./env";
 import { ErrorCode } from "./protocol";
-import { errorResponse, HttpError } from "./worker/http-error";
 import { devRoutes } from "./worker/dev-routes";
+import { errorResponse, HttpError } from "./worker/http-error";
 import { internalApi } from "./worker/internal-api";
 import { handleAccessCheck, handleUpgrade } from "./worker/ws-route";
 
