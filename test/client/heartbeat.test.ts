@@ -52,11 +52,12 @@ describe("heartbeat", () => {
   test("answered heartbeats keep the socket up", async () => {
     hub = await startFakeHub({ answerHeartbeats: true });
     const token = await signToken({ sub: "beat2" });
-    socket = connect(hub.url, { auth: token, heartbeatIntervalMs: INTERVAL_MS, heartbeatTimeoutMs: TIMEOUT_MS });
+    // A generous timeout: a busy event loop may delay the answer, and this test is not about speed.
+    socket = connect(hub.url, { auth: token, heartbeatIntervalMs: INTERVAL_MS, heartbeatTimeoutMs: 1_000 });
     const disconnects = record(socket, "disconnect");
     await waitFor(() => socket?.connected === true);
-    await sleep(INTERVAL_MS * 8);
-    expect(disconnects.calls).toEqual([]);
+    await sleep(1_500);
+    expect(disconnects.calls.map((call) => call.args)).toEqual([]);
     expect(hub.connections).toHaveLength(1);
     const beats = hub.connections[0]?.frames.filter((frame) => frame === HEARTBEAT_FRAME) ?? [];
     expect(beats.length).toBeGreaterThanOrEqual(5);
