@@ -5,6 +5,12 @@
  * stays within [minDelayMs, maxDelayMs], which makes the bounds testable.
  */
 
+/**
+ * Bounds (and randomness) of a `Backoff`.
+ *
+ * @example
+ * const options: BackoffOptions = { minDelayMs: 100, maxDelayMs: 1_000 };
+ */
 export interface BackoffOptions {
   /** Smallest delay, and the first delay's floor. Default 1000 ms. */
   minDelayMs?: number;

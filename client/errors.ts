@@ -4,7 +4,12 @@
  */
 import type { ErrorCode } from "../src/protocol";
 
-/** Codes the client itself produces, next to the hub's `ErrorCode`s. */
+/**
+ * Codes the client itself produces, next to the hub's `ErrorCode`s.
+ *
+ * @example
+ * const offline = (error: RoomcastError) => error.code === ("network_error" satisfies ClientErrorCode);
+ */
 export type ClientErrorCode =
   /** No ack within the ack timeout, or no socket within the connect timeout. */
   | "timeout"
@@ -27,6 +32,14 @@ export type ClientErrorCode =
   /** The hub answered with a body the client cannot read. */
   | "invalid_response";
 
+/**
+ * Every code a RoomcastError may carry: the hub's and the client's.
+ *
+ * @example
+ * function describe(code: RoomcastErrorCode) {
+ *   return code === "forbidden" ? "You may not see this" : "Something went wrong";
+ * }
+ */
 export type RoomcastErrorCode = ErrorCode | ClientErrorCode;
 
 export interface RoomcastErrorDetails {

@@ -13,7 +13,14 @@ import type {
 import type { RoomcastError } from "./errors";
 import type { PendingClientEventAcks, PendingClientEventPayloads, PendingServerEventPayloads } from "./pending-events";
 
-/** Why a room's socket went away. */
+/**
+ * Why a room's socket went away.
+ *
+ * @example
+ * socket.on("disconnect", (reason: DisconnectReason, room) => {
+ *   if (reason === "access_revoked") showNoLongerShared(room);
+ * });
+ */
 export type DisconnectReason =
   /** `leave-room` or `disconnect()`. */
   | "client"
@@ -32,6 +39,14 @@ export type DisconnectReason =
   /** The hub closed the socket normally (1000/1001), e.g. during a deploy. */
   | "server_closed";
 
+/**
+ * What `reconnect_attempt` listeners learn besides the attempt number.
+ *
+ * @example
+ * socket.on("reconnect_attempt", (attempt, { room, delayMs }: ReconnectAttemptInfo) =>
+ *   console.info(`retry #${attempt} of ${room} after ${delayMs} ms`),
+ * );
+ */
 export interface ReconnectAttemptInfo {
   /** The room being rejoined; undefined only for the personal room before any token was had. */
   room: string | undefined;
@@ -39,7 +54,13 @@ export interface ReconnectAttemptInfo {
   delayMs: number;
 }
 
-/** Connection lifecycle, per room: every listener learns which room it is about. */
+/**
+ * Connection lifecycle, per room: every listener learns which room it is about.
+ *
+ * @example
+ * const onConnect: LifecycleEvents["connect"] = (room) => console.info("joined", room);
+ * socket.on("connect", onConnect);
+ */
 export interface LifecycleEvents {
   /** A room's socket joined (first time or again). */
   connect: (room: string) => void;
@@ -55,11 +76,27 @@ export interface LifecycleEvents {
 }
 export type LifecycleEvent = keyof LifecycleEvents;
 
-/** Payloads of every room event a client can listen to. The protocol's definitions win. */
+/**
+ * Payloads of every room event a client can listen to. The protocol's definitions win.
+ *
+ * @example
+ * type Order = RoomEventPayloads["new-order"];
+ */
 export type RoomEventPayloads = ServerEventPayloads & Omit<PendingServerEventPayloads, ServerEvent>;
+/**
+ * Names of the room events.
+ *
+ * @example
+ * const watched: RoomEvent[] = ["new-order", "order-status-updated"];
+ */
 export type RoomEvent = keyof RoomEventPayloads;
 
-/** Room event listeners: `(data, room)`. */
+/**
+ * Room event listeners: `(data, room)`.
+ *
+ * @example
+ * const onUpdate: RoomEventListeners["order-status-updated"] = (data, room) => render(room, data.status);
+ */
 export type RoomEventListeners = ServerToClientEvents & {
   [E in Exclude<keyof PendingServerEventPayloads, ServerEvent>]: (
     data: PendingServerEventPayloads[E],
@@ -67,37 +104,95 @@ export type RoomEventListeners = ServerToClientEvents & {
   ) => void;
 };
 
-/** Everything `on` accepts. */
+/**
+ * Everything `on` accepts, by event name.
+ *
+ * @example
+ * function log<E extends ListenEvent>(event: E, listener: ListenEvents[E]) {
+ *   socket.on(event, listener);
+ * }
+ */
 export type ListenEvents = RoomEventListeners & LifecycleEvents;
+/**
+ * Every event name `on` accepts.
+ *
+ * @example
+ * const events: ListenEvent[] = ["connect", "notification"];
+ */
 export type ListenEvent = keyof ListenEvents;
 
-/** Payloads and ack results of every event a client can emit. The protocol's definitions win. */
+/**
+ * Payloads of every event a client can emit. The protocol's definitions win.
+ *
+ * @example
+ * const none: EmitPayloads["room:info"] = undefined;
+ */
 export type EmitPayloads = { [E in ClientEvent]: ClientEventPayloads[E] } & Omit<
   PendingClientEventPayloads,
   ClientEvent
 >;
+/**
+ * What the hub's ack carries, per client event.
+ *
+ * @example
+ * const info: EmitAcks["room:info"] = await socket.emitWithAck("room:info");
+ */
 export type EmitAcks = { [E in ClientEvent]: ClientEventAcks[E] } & Omit<PendingClientEventAcks, ClientEvent>;
+/**
+ * Every event a client can emit (besides `join-room` and `leave-room`).
+ *
+ * @example
+ * const event: EmitEvent = "room:info";
+ */
 export type EmitEvent = keyof EmitPayloads;
 
 /**
  * Called exactly once per emit: `(result)` when the hub acked, `(undefined, error)` when it answered
  * with an error, the ack timed out, or the room's socket dropped.
+ *
+ * @example
+ * const ack: AckCallback<RoomInfo> = (info, error) => (error ? warn(error.code) : show(info?.members));
+ * socket.emit("room:info", undefined, ack);
  */
 export type AckCallback<R> = (result: R | undefined, error?: RoomcastError) => void;
 
-/** `(true)` once the room is joined (or left), `(false, error)` when the hub refused it. */
+/**
+ * `(true)` once the room is joined (or left), `(false, error)` when the hub refused it.
+ *
+ * @example
+ * const ack: RoomAck = (ok, error) => ok || alert(`cannot open: ${error?.code}`);
+ * socket.emit("join-room", "pool-staff", ack);
+ */
 export type RoomAck = (ok: boolean, error?: RoomcastError) => void;
 
-/** The arguments after the event name; `data` may be left out when the event has none. */
+/**
+ * The arguments after the event name; `data` may be left out when the event has none.
+ *
+ * @example
+ * const args: EmitArgs<"room:info"> = [];
+ * socket.emit("room:info", ...args);
+ */
 export type EmitArgs<E extends EmitEvent> = undefined extends EmitPayloads[E]
   ? [data?: EmitPayloads[E], ack?: AckCallback<EmitAcks[E]>]
   : [data: EmitPayloads[E], ack?: AckCallback<EmitAcks[E]>];
 
+/**
+ * The arguments of `emitWithAck` after the event name.
+ *
+ * @example
+ * const args: EmitWithAckArgs<"room:info"> = [];
+ */
 export type EmitWithAckArgs<E extends EmitEvent> = undefined extends EmitPayloads[E]
   ? [data?: EmitPayloads[E]]
   : [data: EmitPayloads[E]];
 
-/** Receives every room event: the catch-all for events without a typed listener. */
+/**
+ * Receives every room event: the catch-all for events without a typed listener.
+ *
+ * @example
+ * const debug: AnyRoomListener = (event, data, room) => console.debug(room, event, data);
+ * socket.onAny(debug);
+ */
 export type AnyRoomListener = (event: string, data: unknown, room: string) => void;
 
 /** Event names the client reserves: the hub never names a room event like these. */

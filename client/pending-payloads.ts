@@ -6,7 +6,12 @@
  */
 import { z } from "zod";
 
-/** One online user on the admin dashboard. */
+/**
+ * One online user on the admin dashboard.
+ *
+ * @example
+ * const label = (user: LiveUserInfo) => `${user.name ?? user.userId} on ${user.path ?? "?"}`;
+ */
 export interface LiveUserInfo {
   userId: string;
   name?: string;
@@ -59,7 +64,12 @@ export function readLiveUsers(data: unknown): LiveUsersSnapshot | null {
   return { users, total, truncated: totals?.truncated ?? total > users.length };
 }
 
-/** One support chat message. */
+/**
+ * One support chat message.
+ *
+ * @example
+ * const mine = (message: SupportChatMessage) => message.author.id === socket.userId;
+ */
 export interface SupportChatMessage {
   /** The hub's id; messages are deduplicated by it. */
   id?: string;

@@ -9,6 +9,12 @@ import { Backoff } from "./backoff";
 import { RoomcastError, type RoomcastErrorCode } from "./errors";
 import { httpUrl } from "./room-url";
 
+/**
+ * How the publisher retries transient failures.
+ *
+ * @example
+ * createPublisher({ url, secret, retry: { attempts: 6, minDelayMs: 500, maxDelayMs: 10_000 } });
+ */
 export interface PublisherRetryOptions {
   /** Attempts in total, the first one included. Default 4. */
   attempts?: number;
@@ -19,6 +25,16 @@ export interface PublisherRetryOptions {
   random?: () => number;
 }
 
+/**
+ * Options of `createPublisher()`.
+ *
+ * @example
+ * const options: PublisherOptions = {
+ *   url: "https://hub.example.com",
+ *   secret: process.env.BROADCAST_SECRET ?? "",
+ *   onRetry: ({ attempt, error }) => console.warn("hub retry", attempt, error.code),
+ * };
+ */
 export interface PublisherOptions {
   /** The hub's base URL, e.g. `https://hub.example.com`. */
   url: string;
@@ -32,7 +48,12 @@ export interface PublisherOptions {
   onRetry?: (info: { attempt: number; delayMs: number; error: PublishError }) => void;
 }
 
-/** Answer of a grant or revoke. */
+/**
+ * Answer of a grant or revoke.
+ *
+ * @example
+ * const { closed }: MembershipResult = await publisher.revoke("order-1001", "42");
+ */
 export interface MembershipResult {
   room: string;
   userId: string;

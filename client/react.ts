@@ -132,9 +132,22 @@ export function useConnected(): boolean {
   );
 }
 
-/** Handlers of room events, by event name: `(data, room)`. */
+/**
+ * Handlers of room events, by event name: `(data, room)`.
+ *
+ * @example
+ * const handlers: RoomHandlers = { notification: (data) => toast(data.title) };
+ * useRoom("pool-staff", handlers);
+ */
 export type RoomHandlers = { [E in RoomEvent]?: ((data: RoomEventPayloads[E], room: string) => void) | undefined };
 
+/**
+ * A room hook's view of its room.
+ *
+ * @example
+ * const { joined, error }: RoomStatus = useOrderUpdates(id, onUpdate);
+ * if (error?.code === "forbidden") return <NoAccess />;
+ */
 export interface RoomStatus {
   /** The room's socket is joined right now. */
   joined: boolean;
@@ -279,6 +292,12 @@ export function useNotifications(onNotification: (notification: Notification, ro
   }, [socket, handlerRef]);
 }
 
+/**
+ * What `useLiveUsers` returns.
+ *
+ * @example
+ * const { users, total, truncated }: LiveUsers = useLiveUsers();
+ */
 export interface LiveUsers extends RoomStatus {
   /** The most recently active users (the hub may list fewer than `total`). */
   users: LiveUserInfo[];
@@ -321,6 +340,12 @@ export function useLiveUsers(): LiveUsers {
   };
 }
 
+/**
+ * What `useSupportChat` returns.
+ *
+ * @example
+ * const { messages, typing, send, setTyping }: SupportChat = useSupportChat(userId);
+ */
 export interface SupportChat extends RoomStatus {
   /** `support-{userId}`, or null when no user is given. */
   room: string | null;
@@ -345,7 +370,8 @@ interface ChatState {
 
 /**
  * The support chat of one user: joins `support-{userId}` (the user themself, or an agent with the
- * `support` role). The chat events are not in the protocol yet (see pending-events.ts).
+ * `support` role). Payloads are read defensively (pending-payloads.ts), whether or not the
+ * protocol in use defines the chat events yet.
  *
  * @example
  * const chat = useSupportChat(user.id);

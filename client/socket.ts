@@ -21,6 +21,12 @@ import {
 import { type ConnectionSettings, RoomConnection, type RoomHost } from "./room-connection";
 import { type AuthOption, TokenSource } from "./token";
 
+/**
+ * Options of `connect()`; only `auth` is required.
+ *
+ * @example
+ * const options: ConnectOptions = { auth: getToken, minReconnectionDelayMs: 500, heartbeatIntervalMs: 15_000 };
+ */
 export interface ConnectOptions {
   /** The JWT, or a function asked for a current token before every connection attempt. */
   auth: AuthOption;
@@ -52,7 +58,12 @@ export interface ConnectOptions {
   fetch?: typeof globalThis.fetch;
 }
 
-/** Where a room stands. */
+/**
+ * Where a room stands: `paused` after `disconnect()`, until `connect()`.
+ *
+ * @example
+ * if (socket.roomState("restaurant-kitchen") === "reconnecting") showSpinner();
+ */
 export type RoomState = "connecting" | "joined" | "reconnecting" | "paused";
 
 /**

@@ -4,21 +4,40 @@
  */
 import { RoomcastError } from "./errors";
 
-/** Why the client asks for a token: a plain (re)connect, or the hub said the last one expired. */
+/**
+ * Why the client asks for a token: a plain (re)connect, or the hub said the last one expired.
+ *
+ * @example
+ * const auth = ({ reason }: AuthContext) => session.token({ forceRefresh: reason === "token_expired" });
+ */
 export interface AuthContext {
   reason: "connect" | "token_expired";
 }
 
-/** A function that returns the current token; it may refresh it, and should when `reason` is `token_expired`. */
+/**
+ * A function that returns the current token; it may refresh it, and should when `reason` is `token_expired`.
+ *
+ * @example
+ * const auth: AuthFunction = async () => (await fetch("/api/hub-token")).text();
+ */
 export type AuthFunction = (context: AuthContext) => string | Promise<string>;
 
 /**
  * How the client gets its JWT: a fixed token (`"eyJ..."` or `{ token: "eyJ..." }`), which cannot be
  * refreshed, or a function called before every connection attempt.
+ *
+ * @example
+ * connect(url, { auth: { token: serverRenderedToken } });
+ * connect(url, { auth: () => session.getToken() });
  */
 export type AuthOption = string | { token: string } | AuthFunction;
 
-/** The claims the client reads from a token, without verifying it (the hub verifies). */
+/**
+ * The claims the client reads from a token, without verifying it (the hub verifies).
+ *
+ * @example
+ * const claims: TokenClaims | null = readTokenClaims(token);
+ */
 export interface TokenClaims {
   sub?: string;
   exp?: number;
