@@ -438,7 +438,7 @@ export function useSupportChat(userId: string | null | undefined): SupportChat {
     async (text: string) => {
       if (!room) throw new RoomcastError("not_joined", "no support chat is open: pass a userId");
       // The id makes a retried send idempotent on the hub.
-      const stored = await socket.to(room).emitWithAck("chat:message", { text, clientMessageId: crypto.randomUUID() });
+      const stored = await socket.to(room).emitWithAck("chat:message", { text, clientMessageId: messageId() });
       const message = readChatMessage(stored);
       if (message) addMessage(message);
     },
@@ -459,4 +459,10 @@ export function useSupportChat(userId: string | null | undefined): SupportChat {
     send,
     setTyping,
   };
+}
+
+/** A random id; `crypto.randomUUID` exists only in secure contexts, `getRandomValues` everywhere. */
+function messageId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }
