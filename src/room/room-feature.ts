@@ -29,6 +29,8 @@ export interface RoomHost {
   callRoom(room: string, method: string, arg: unknown): Promise<unknown>;
   /** Asks for the alarm to run at `at` (ms) or earlier. */
   wakeAt(at: number): Promise<void>;
+  /** When the socket last sent a heartbeat (ms), answered by the runtime without waking the room; null if never. */
+  lastHeartbeat(ws: WebSocket): number | null;
 }
 
 /** A refusal a handler reports to the client as an error frame. */
