@@ -2,6 +2,8 @@
  * Which features each room kind has, beyond the core every room shares (sockets, grants,
  * history and resume, token expiry).
  */
+import { liveUsersFeature } from "../presence/live-users-feature";
+import { presenceReporter } from "../presence/presence-reporter";
 import type { RoomKindName } from "../room-policy";
 import { notifications } from "./notifications";
 import type { RoomFeature } from "./room-feature";
@@ -9,11 +11,11 @@ import { supportAgents } from "./support-agents";
 import { supportChat } from "./support-chat";
 
 export const FEATURES_BY_KIND: Record<RoomKindName, readonly RoomFeature[]> = {
-  user: [notifications],
+  user: [notifications, presenceReporter],
   order: [],
   kitchen: [],
   pool: [],
-  adminDashboard: [],
+  adminDashboard: [liveUsersFeature],
   supportAgents: [supportAgents],
   support: [supportChat],
 };

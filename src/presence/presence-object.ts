@@ -1,0 +1,250 @@
+/**
+ * Live users across the hub: one Durable Object (named "global") that every personal room reports
+ * its connections to. It keeps them in SQLite (so presence survives restarts, eviction and more
+ * than one Worker), pushes a bounded `live-users-update` to the admin dashboard at most every
+ * `PRESENCE.coalesceMs`, and sweeps connections that went silent without a close.
+ *
+ * The alarm does both jobs: the coalesced push (when something changed and an admin is watching)
+ * and the sweep (every `sweepEveryMs` while there are connections). It never throws, so that the
+ * platform's retry limit can never stop the sweep.
+ */
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import { PRESENCE } from "../protocol";
+import { describe } from "../room/room-object";
+import {
+  type ConnectionCheck,
+  type ConnectionCheckResult,
+  type LiveUsersPush,
+  staleAfterMs,
+  sweepEveryMs,
+} from "./presence-config";
+import { CLOSED_RETENTION_MS, type ConnectionReport, PresenceStore } from "./presence-store";
+
+const SCHEMA_VERSION = 1;
+const DASHBOARD = "admin-dashboard";
+/** Silent connections checked per sweep, and personal rooms asked at once. */
+const SWEEP_BATCH = 500;
+const SWEEP_CONCURRENCY = 20;
+/** A connection its room could not vouch for over this many staleness periods is dropped anyway. */
+const ABANDON_AFTER_STALE_PERIODS = 4;
+/** Wait before retrying a push the dashboard did not take. */
+const PUSH_RETRY_MS = 2_000;
+
+/** Small state in synchronous KV: it must survive eviction as much as the table does. */
+const Key = {
+  schema: "schema",
+  /** Random id of this object's storage: versions compare only within one epoch. */
+  epoch: "epoch",
+  /** Counts changes: the version of pushes, and the order of path changes. */
+  change: "change",
+  /** Something changed since the last push. */
+  dirty: "dirty",
+  /** No push before this time (ms). */
+  pushAfter: "pushAfter",
+  /** False once a push reached no admin, until one joins again; pushes to nobody are skipped. */
+  watched: "watched",
+  /** Bumped by every joining admin, so that a push to nobody cannot unset `watched` set meanwhile. */
+  watchEpoch: "watchEpoch",
+  /** Next sweep (ms); absent while there are no connections. */
+  sweepAt: "sweepAt",
+} as const;
+
+export class PresenceObject extends DurableObject<Env> {
+  private readonly store: PresenceStore;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    const { kv, sql } = ctx.storage;
+    if (kv.get(Key.schema) !== SCHEMA_VERSION) {
+      PresenceStore.migrate(sql);
+      if (kv.get(Key.epoch) === undefined) kv.put(Key.epoch, crypto.randomUUID());
+      kv.put(Key.schema, SCHEMA_VERSION);
+    }
+    this.store = new PresenceStore(sql);
+  }
+
+  // ----- RPC from personal rooms -----------------------------------------------------------------
+
+  /** Records connections (new, navigated, renamed). Reports for removed connections are ignored. */
+  async report(reports: ConnectionReport[]): Promise<void> {
+    for (const report of reports) {
+      if (this.store.upsert(report, this.change + 1)) this.changed();
+    }
+    await this.schedule();
+  }
+
+  /** Removes connections that closed. */
+  async leave(ids: string[]): Promise<void> {
+    if (this.store.remove(ids, Date.now()) > 0) this.changed();
+    await this.schedule();
+  }
+
+  // ----- RPC from the dashboard and the internal API ---------------------------------------------
+
+  /** The current list. `watch`: an admin will show it, so push changes from now on. */
+  async liveUsers(watch = false): Promise<LiveUsersPush> {
+    if (watch) {
+      const { kv } = this.ctx.storage;
+      kv.put(Key.watched, true);
+      kv.put(Key.watchEpoch, ((kv.get(Key.watchEpoch) as number | undefined) ?? 0) + 1);
+      await this.schedule();
+    }
+    return this.snapshot();
+  }
+
+  // ----- alarm: coalesced push and sweep ---------------------------------------------------------
+
+  override async alarm(): Promise<void> {
+    const now = Date.now();
+    try {
+      const { kv } = this.ctx.storage;
+      if (this.pushWanted() && now >= this.pushAfter) await this.push(now);
+      const sweepAt = kv.get(Key.sweepAt) as number | undefined;
+      if (sweepAt !== undefined && now >= sweepAt) await this.sweep(now);
+    } catch (error) {
+      console.error("presence.alarm failed", describe(error));
+    } finally {
+      await this.schedule();
+    }
+  }
+
+  private async push(now: number): Promise<void> {
+    const { kv } = this.ctx.storage;
+    const watchEpoch = kv.get(Key.watchEpoch);
+    kv.put(Key.dirty, false);
+    kv.put(Key.pushAfter, now + PRESENCE.coalesceMs);
+    try {
+      const reached = await this.env.ROOMS.getByName(DASHBOARD).callFeature(
+        DASHBOARD,
+        "pushLiveUsers",
+        this.snapshot(),
+      );
+      // Nobody watching: stop waking the dashboard until an admin joins (and asks with watch).
+      if (reached === 0 && kv.get(Key.watchEpoch) === watchEpoch) kv.put(Key.watched, false);
+    } catch (error) {
+      console.error("presence: push to the dashboard failed; retrying", describe(error));
+      kv.put(Key.dirty, true);
+      kv.put(Key.pushAfter, now + PUSH_RETRY_MS);
+    }
+  }
+
+  /**
+   * Asks the personal rooms about connections not heard from for `staleAfterMs`: the room closes
+   * those without a recent heartbeat and vouches for the others; presence drops what it did not
+   * vouch for.
+   */
+  private async sweep(now: number): Promise<void> {
+    const { kv } = this.ctx.storage;
+    const staleAfter = staleAfterMs(this.env);
+    kv.put(Key.sweepAt, now + sweepEveryMs(staleAfter));
+    this.store.forgetClosedBefore(now - CLOSED_RETENTION_MS);
+
+    const silent = this.store.silentSince(now - staleAfter, SWEEP_BATCH);
+    const byUser = new Map<string, { id: string; lastSeenAt: number }[]>();
+    for (const row of silent) {
+      const rows = byUser.get(row.userId) ?? [];
+      rows.push(row);
+      byUser.set(row.userId, rows);
+    }
+    const users = [...byUser];
+    for (let i = 0; i < users.length; i += SWEEP_CONCURRENCY) {
+      const batch = users.slice(i, i + SWEEP_CONCURRENCY);
+      await Promise.all(batch.map(([userId, rows]) => this.check(userId, rows, staleAfter, now)));
+    }
+    // A full batch may have left more behind: come back soon rather than a whole period later.
+    if (silent.length === SWEEP_BATCH) kv.put(Key.sweepAt, now + 1_000);
+    if (this.store.connectionCount() === 0) kv.delete(Key.sweepAt);
+  }
+
+  private async check(
+    userId: string,
+    rows: { id: string; lastSeenAt: number }[],
+    staleAfter: number,
+    now: number,
+  ): Promise<void> {
+    const room = `user-${userId}`;
+    const ask: ConnectionCheck = { ids: rows.map((row) => row.id), staleAfterMs: staleAfter };
+    let alive: Map<string, number>;
+    try {
+      const answer = await this.env.ROOMS.getByName(room).callFeature(room, "checkConnections", ask);
+      alive = readCheckResult(answer);
+    } catch (error) {
+      console.warn("presence: could not check connections of", room, describe(error));
+      // Never kept forever: a connection that stays unverifiable this long is dropped (a live one
+      // comes back with its next navigation).
+      const abandoned = rows.filter((row) => row.lastSeenAt < now - ABANDON_AFTER_STALE_PERIODS * staleAfter);
+      if (
+        this.store.remove(
+          abandoned.map((row) => row.id),
+          Date.now(),
+        ) > 0
+      )
+        this.changed();
+      return;
+    }
+    let changed = false;
+    const gone: string[] = [];
+    for (const { id } of rows) {
+      const seen = alive.get(id);
+      if (seen === undefined) gone.push(id);
+      else if (this.store.touch(id, seen)) changed = true;
+    }
+    if (this.store.remove(gone, Date.now()) > 0) changed = true;
+    if (changed) this.changed();
+  }
+
+  // ----- state -----------------------------------------------------------------------------------
+
+  private get change(): number {
+    return (this.ctx.storage.kv.get(Key.change) as number | undefined) ?? 0;
+  }
+
+  private get pushAfter(): number {
+    return (this.ctx.storage.kv.get(Key.pushAfter) as number | undefined) ?? 0;
+  }
+
+  private pushWanted(): boolean {
+    const { kv } = this.ctx.storage;
+    return kv.get(Key.dirty) === true && kv.get(Key.watched) !== false;
+  }
+
+  /** Counts a change: marks a push due and makes sure a sweep is coming. */
+  private changed(): void {
+    const { kv } = this.ctx.storage;
+    kv.put(Key.change, this.change + 1);
+    kv.put(Key.dirty, true);
+    if (kv.get(Key.sweepAt) === undefined && this.store.connectionCount() > 0) {
+      kv.put(Key.sweepAt, Date.now() + sweepEveryMs(staleAfterMs(this.env)));
+    }
+  }
+
+  private snapshot(): LiveUsersPush {
+    return {
+      epoch: this.ctx.storage.kv.get(Key.epoch) as string,
+      version: this.change,
+      update: this.store.liveUsers(),
+    };
+  }
+
+  /** Sets the alarm for the earliest of the next push and the next sweep. */
+  private async schedule(): Promise<void> {
+    let at = Number.POSITIVE_INFINITY;
+    if (this.pushWanted()) at = Math.max(Date.now(), this.pushAfter);
+    const sweepAt = this.ctx.storage.kv.get(Key.sweepAt) as number | undefined;
+    if (sweepAt !== undefined) at = Math.min(at, sweepAt);
+    if (!Number.isFinite(at)) return;
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+  }
+}
+
+function readCheckResult(answer: unknown): Map<string, number> {
+  const alive = new Map<string, number>();
+  const entries = (answer as Partial<ConnectionCheckResult> | null)?.alive;
+  if (!Array.isArray(entries)) throw new Error("checkConnections answered without an alive list");
+  for (const entry of entries) {
+    if (typeof entry?.id === "string" && typeof entry.lastSeenAt === "number") alive.set(entry.id, entry.lastSeenAt);
+  }
+  return alive;
+}
