@@ -13,6 +13,8 @@ export default defineConfig({
           BROADCAST_SECRET: "test-broadcast-secret-0123456789abcdef0123456789",
           ALLOWED_ORIGINS: "https://app.roomcast.test",
           ENVIRONMENT: "test",
+          // Presence drops silent connections after 3 s instead of 90 s, so that sweeps can be tested.
+          PRESENCE_STALE_AFTER_MS: "3000",
         },
       },
     }),
