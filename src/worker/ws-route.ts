@@ -10,7 +10,7 @@ import { ErrorCode } from "../protocol";
 import { CONNECT_HEADER } from "../room/room-object";
 import { admit, forbiddenWithoutGrant, resumeOf } from "./admission";
 import { tokenOf } from "./auth";
-import { errorResponse } from "./http-error";
+import { errorResponse, HttpError } from "./http-error";
 import { enforce, enforceIp } from "./rate-limits";
 import { readTextBody } from "./read-body";
 
@@ -54,14 +54,25 @@ export async function handleUpgrade(c: HubContext): Promise<Response> {
 /**
  * POST /access/{room} with the token as a text/plain body (a CORS-simple request, so the token
  * never sits in a URL): 200 when an upgrade would be accepted, else the upgrade's exact error.
+ * Readable from any origin: it carries no credentials and tells a token's holder only what the
+ * token already allows.
  */
 export async function handleAccessCheck(c: HubContext): Promise<Response> {
-  await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
-  const origin = c.req.header("Origin") ?? null;
-  const token = (await readTextBody(c.req.raw, 8 * 1024)).trim() || tokenOf(c.req.raw);
-  const connect = await admit(c.env, c.req.param("room") ?? "", origin, token);
-  if (connect.needsGrant && !(await c.env.ROOMS.getByName(connect.room).isGranted(connect.userId))) {
-    throw forbiddenWithoutGrant(connect.room);
+  const cors = { "Access-Control-Allow-Origin": "*" };
+  try {
+    await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
+    const origin = c.req.header("Origin") ?? null;
+    const token = (await readTextBody(c.req.raw, 8 * 1024)).trim() || tokenOf(c.req.raw);
+    const connect = await admit(c.env, c.req.param("room") ?? "", origin, token);
+    if (connect.needsGrant && !(await c.env.ROOMS.getByName(connect.room).isGranted(connect.userId))) {
+      throw forbiddenWithoutGrant(connect.room);
+    }
+    return Response.json({ ok: true, room: connect.room, userId: connect.userId }, { headers: cors });
+  } catch (error) {
+    if (!(error instanceof HttpError)) throw error;
+    return errorResponse(error.status, error.code, error.message, {
+      ...cors,
+      ...Object.fromEntries(new Headers(error.headers)),
+    });
   }
-  return c.json({ ok: true, room: connect.room, userId: connect.userId });
 }

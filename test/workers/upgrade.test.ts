@@ -195,9 +195,12 @@ describe("POST /access/{room}", () => {
     const ok = await hubFetch(`/access/${room}`, { method: "POST", body: await tokenFor("agent", ["support"]) });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toEqual({ ok: true, room, userId: "agent" });
+    // Browsers may read the answer from any page: it holds no credentials.
+    expect(ok.headers.get("Access-Control-Allow-Origin")).toBe("*");
 
     const refused = await hubFetch(`/access/${room}`, { method: "POST", body: await tokenFor("other", []) });
     expect(refused.status).toBe(403);
+    expect(refused.headers.get("Access-Control-Allow-Origin")).toBe("*");
     const expired = await hubFetch(`/access/${room}`, {
       method: "POST",
       body: await signToken({ sub: "agent", roles: ["support"], expiresIn: -60 }),
