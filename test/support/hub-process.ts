@@ -29,8 +29,8 @@ export interface Hub {
   /** Pids of wrangler's node process (workerd runs as its child). */
   pid: number;
   stop(): Promise<void>;
-  /** Stops and starts again on the same port and storage. */
-  restart(): Promise<void>;
+  /** Stops (SIGTERM, or SIGKILL with `kill`: a crash) and starts again on the same port and storage. */
+  restart(options?: { kill?: boolean }): Promise<void>;
   output(): string;
 }
 
@@ -91,14 +91,14 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     await waitUntilReady(`http://127.0.0.1:${port}/health`, () => log);
   };
 
-  const stop = async () => {
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
     const running = child;
     child = null;
     if (!running || running.exitCode !== null || running.pid === undefined) return;
     const exited = new Promise<void>((done) => running.once("exit", () => done()));
     // The whole process group: wrangler's node and the workerd it started.
     try {
-      process.kill(-running.pid, "SIGTERM");
+      process.kill(-running.pid, signal);
     } catch {
       return;
     }
@@ -120,9 +120,9 @@ export async function startHub(options: HubOptions = {}): Promise<Hub> {
     get pid() {
       return (child as ChildProcess | null)?.pid ?? -1;
     },
-    stop,
-    restart: async () => {
-      await stop();
+    stop: () => stop(),
+    restart: async (restartOptions) => {
+      await stop(restartOptions?.kill ? "SIGKILL" : "SIGTERM");
       await launch();
     },
     output: () => log,
