@@ -6,8 +6,8 @@
  * notifications must survive the crash.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { e2eToken, internal, openClient, waitForFrames } from "../e2e/helpers";
 import { type Hub, startHub } from "../support/hub-process";
-import { e2eToken, internal, openClient, waitForFrames } from "./helpers";
 import { ResumingClient } from "./resuming-client";
 
 const ROOMS = 200;
