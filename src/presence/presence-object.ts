@@ -52,9 +52,12 @@ const Key = {
 
 export class PresenceObject extends DurableObject<Env> {
   private readonly store: PresenceStore;
+  /** From `PRESENCE_STALE_AFTER_MS`, read once per wake-up. */
+  private readonly staleAfter: number;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
+    this.staleAfter = staleAfterMs(env);
     const { kv, sql } = ctx.storage;
     if (kv.get(Key.schema) !== SCHEMA_VERSION) {
       PresenceStore.migrate(sql);
@@ -136,7 +139,7 @@ export class PresenceObject extends DurableObject<Env> {
    */
   private async sweep(now: number): Promise<void> {
     const { kv } = this.ctx.storage;
-    const staleAfter = staleAfterMs(this.env);
+    const { staleAfter } = this;
     kv.put(Key.sweepAt, now + sweepEveryMs(staleAfter));
     this.store.forgetClosedBefore(now - CLOSED_RETENTION_MS);
 
@@ -215,7 +218,7 @@ export class PresenceObject extends DurableObject<Env> {
     kv.put(Key.change, this.change + 1);
     kv.put(Key.dirty, true);
     if (kv.get(Key.sweepAt) === undefined && this.store.connectionCount() > 0) {
-      kv.put(Key.sweepAt, Date.now() + sweepEveryMs(staleAfterMs(this.env)));
+      kv.put(Key.sweepAt, Date.now() + sweepEveryMs(this.staleAfter));
     }
   }
 
