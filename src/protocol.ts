@@ -408,7 +408,21 @@ export interface ErrorFrame {
   ack?: number;
   data: ErrorBody;
 }
-export type AnyServerFrame = ServerFrame | AckFrame | ErrorFrame | { event: "heartbeat-ack" };
+/**
+ * Several room events in one WebSocket message. A room coalesces events that arrive within the
+ * same millisecond as the one before (a burst) into one frame per socket, flushed within about
+ * a millisecond; `data` holds the events' own frames, each with its `seq`, in order. At lower
+ * rates every event travels alone.
+ */
+export interface BatchFrame {
+  event: "batch";
+  room: string;
+  data: ServerFrame[];
+}
+export type AnyServerFrame = ServerFrame | BatchFrame | AckFrame | ErrorFrame | { event: "heartbeat-ack" };
+
+/** How long a burst is held before it is sent, in ms. */
+export const BATCH_FLUSH_MS = 1;
 
 /** First-pass schema of frames a client reads, so the client never casts raw JSON either. */
 export const serverFrameSchema = z.object({

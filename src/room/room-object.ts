@@ -10,6 +10,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import {
+  BATCH_FLUSH_MS,
   type ClientEvent,
   CloseCode,
   ErrorCode,
@@ -49,6 +50,10 @@ const SCHEMA_VERSION = 3;
 export class RoomObject extends DurableObject<Env> implements RoomHost {
   readonly history: RoomHistory;
   private parsedKind: RoomKindName | null = null;
+  /** Frames of a burst not yet sent (see BatchFrame), and when the last event was published. */
+  private pending: string[] = [];
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private lastPublishAt = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -117,10 +122,35 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     // Serialized once, for the log and for every socket.
     const { seq, frame } = this.history.append(this.name, event, data);
     for (const feature of this.features) feature.afterPublish?.(this, event, data, seq, frame);
-    return this.fanOut(frame, this.ctx.getWebSockets(), options.except);
+    const now = Date.now();
+    const burst = this.pending.length > 0 || now === this.lastPublishAt;
+    this.lastPublishAt = now;
+    if (options.except || !burst) {
+      this.flush();
+      return this.fanOut(frame, this.ctx.getWebSockets(), options.except);
+    }
+    // A burst: hold the frame briefly and send the lot as one batch frame per socket.
+    this.pending.push(frame);
+    this.flushTimer ??= setTimeout(() => this.flush(), BATCH_FLUSH_MS);
+    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
+  }
+
+  /** Sends what a burst held back; runs before anything else is sent, so order is kept. */
+  private flush(): void {
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    if (this.pending.length === 0) return;
+    const frames = this.pending;
+    this.pending = [];
+    const text =
+      frames.length === 1
+        ? (frames[0] as string)
+        : `{"event":"batch","room":${JSON.stringify(this.name)},"data":[${frames.join(",")}]}`;
+    this.fanOut(text, this.ctx.getWebSockets());
   }
 
   sendEphemeral(event: string, data: unknown, options: { except?: WebSocket; only?: WebSocket[] } = {}): number {
+    this.flush();
     const frame = JSON.stringify({ event, room: this.name, data });
     return this.fanOut(frame, options.only ?? this.ctx.getWebSockets(), options.except);
   }
@@ -150,6 +180,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
 
   override async fetch(request: Request): Promise<Response> {
     try {
+      // Held frames are already in the history: send them before a replay includes them.
+      this.flush();
       const header = request.headers.get(CONNECT_HEADER);
       if (!header || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
         return errorJson(400, ErrorCode.badRequest, "expected a WebSocket upgrade from the hub");
@@ -219,6 +251,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
   /** Removes a grant and closes the sockets it admitted (4003); returns how many were closed. */
   revoke(room: string, userId: string): number {
     this.rememberRoom(room);
+    this.flush();
     this.ctx.storage.sql.exec("DELETE FROM grants WHERE user_id = ?", userId);
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(userTag(userId))) {
@@ -266,6 +299,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
         return;
       }
       const result = await this.handle(frame.event, frame.data, ws, state);
+      this.flush();
       if (frame.ack !== undefined) this.send(ws, JSON.stringify({ event: "ack", ack: frame.ack, data: result }));
     } catch (error) {
       if (error instanceof FrameError) return this.sendError(ws, error.code, error.message, ack);
@@ -321,6 +355,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
 
   override async alarm(): Promise<void> {
     try {
+      this.flush();
       const now = Date.now();
       let next = Number.POSITIVE_INFINITY;
       for (const ws of this.ctx.getWebSockets()) {

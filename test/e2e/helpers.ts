@@ -33,7 +33,12 @@ export interface Client {
 export function openClient(hub: Hub, room: string, token: string): Client {
   const ws = new WebSocket(`${hub.wsUrl}/ws/${room}?token=${encodeURIComponent(token)}`);
   const frames: Frame[] = [];
-  ws.addEventListener("message", (event) => frames.push(JSON.parse(String(event.data))));
+  ws.addEventListener("message", (event) => {
+    const frame = JSON.parse(String(event.data));
+    // A burst arrives as one batch frame holding the events' own frames.
+    if (frame.event === "batch") frames.push(...(frame.data as Frame[]));
+    else frames.push(frame);
+  });
   const closed = new Promise<{ code: number; reason: string }>((resolve) =>
     ws.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason })),
   );

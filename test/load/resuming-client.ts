@@ -12,10 +12,11 @@ export interface ResumeStats {
   duplicates: number;
   failedRecoveries: number;
   connects: number;
+  batches: number;
 }
 
 export class ResumingClient {
-  readonly stats: ResumeStats = { received: [], gaps: 0, duplicates: 0, failedRecoveries: 0, connects: 0 };
+  readonly stats: ResumeStats = { received: [], gaps: 0, duplicates: 0, failedRecoveries: 0, connects: 0, batches: 0 };
   private ws: WebSocket | null = null;
   private seq = 0;
   private epoch: string | null = null;
@@ -78,6 +79,11 @@ export class ResumingClient {
 
   private receive(text: string, ws: WebSocket): void {
     const frame = JSON.parse(text) as { event: string; data?: unknown; seq?: number; epoch?: string };
+    if (frame.event === "batch") {
+      this.stats.batches++;
+      for (const inner of frame.data as unknown[]) this.receive(JSON.stringify(inner), ws);
+      return;
+    }
     if (frame.event === "closing") {
       ws.close(1000);
       return;

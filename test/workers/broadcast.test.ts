@@ -1,5 +1,18 @@
+import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { errorOf, internal, join, joinedOf, orderStatus, sleep, tokenFor, uniqueId, waitForFrames } from "./helpers";
+import type { RoomObject } from "../../src/room/room-object";
+import {
+  broadcast,
+  errorOf,
+  internal,
+  join,
+  joinedOf,
+  orderStatus,
+  sleep,
+  tokenFor,
+  uniqueId,
+  waitForFrames,
+} from "./helpers";
 
 const newOrder = (orderId: string) => ({
   orderId,
@@ -131,5 +144,49 @@ describe("POST /internal/broadcast", () => {
       expect((await internal("/nope", { secret: null })).status).toBe(401);
       expect((await internal("/nope")).status).toBe(404);
     });
+  });
+});
+
+describe("bursts", () => {
+  it("coalesces events published within the same millisecond into batch frames, in order, each once", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("k", ["kitchen"]));
+    const stub = env.ROOMS.getByName(room);
+    // 200 publishes in one turn of the object: a burst far faster than a few per millisecond.
+    await runInDurableObject(stub, (instance: RoomObject) => {
+      for (let i = 0; i < 200; i++) instance.publish("order-status-updated", { orderId: "1", status: `s${i}` });
+    });
+    const frames = await waitForFrames(socket, 201);
+    expect(frames.slice(1).map((frame) => frame.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+    expect(frames.slice(1).map((frame) => (frame.data as { status: string }).status)).toEqual(
+      Array.from({ length: 200 }, (_, i) => `s${i}`),
+    );
+    // One message for the first event, one batch for the rest.
+    expect(socket.messages).toBeLessThanOrEqual(3);
+  });
+
+  it("sends events that are a millisecond or more apart one by one", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("k", ["kitchen"]));
+    for (let i = 0; i < 3; i++) {
+      await broadcast([room], "order-status-updated", orderStatus("1", `s${i}`));
+      await sleep(5);
+    }
+    await waitForFrames(socket, 4);
+    expect(socket.messages).toBe(4);
+  });
+
+  it("never gives a socket that joins during a burst an event twice", async () => {
+    const room = `order-${uniqueId()}`;
+    const first = await join(room, await tokenFor("k", ["kitchen"]));
+    const { epoch } = joinedOf(first);
+    const stub = env.ROOMS.getByName(room);
+    await runInDurableObject(stub, (instance: RoomObject) => {
+      for (let i = 0; i < 20; i++) instance.publish("order-status-updated", { orderId: "1", status: `s${i}` });
+    });
+    const late = await join(room, await tokenFor("k2", ["kitchen"]), { since: 0, epoch });
+    await waitForFrames(late, 21);
+    await sleep(20);
+    expect(late.frames.slice(1).map((frame) => frame.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 });

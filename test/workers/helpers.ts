@@ -56,8 +56,10 @@ export interface Frame {
 
 export interface TestSocket {
   ws: WebSocket;
-  /** Every frame received so far, parsed, in order. */
+  /** Every frame received so far, parsed, in order; batch frames are unpacked into their events. */
   frames: Frame[];
+  /** WebSocket messages received (a batch counts once). */
+  messages: number;
   /** Close code and reason once the hub closed the socket. */
   closed: Promise<{ code: number; reason: string }>;
   send(frame: unknown): void;
@@ -82,15 +84,23 @@ export async function openSocket(room: string, token: string, origin?: string, q
     throw new Error(`expected 101 for ${room}, got ${res.status}: ${await res.text()}`);
   }
   const ws = res.webSocket;
-  const frames: Frame[] = [];
-  const closed = new Promise<{ code: number; reason: string }>((resolve) => {
-    ws.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason }));
-  });
+  const socket: TestSocket = {
+    ws,
+    frames: [],
+    messages: 0,
+    closed: new Promise((resolve) => {
+      ws.addEventListener("close", (event) => resolve({ code: event.code, reason: event.reason }));
+    }),
+    send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)),
+  };
   ws.addEventListener("message", (event) => {
-    frames.push(JSON.parse(typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data)));
+    socket.messages++;
+    const frame = JSON.parse(typeof event.data === "string" ? event.data : new TextDecoder().decode(event.data));
+    if (frame.event === "batch") socket.frames.push(...(frame.data as Frame[]));
+    else socket.frames.push(frame);
   });
   ws.accept();
-  return { ws, frames, closed, send: (frame) => ws.send(typeof frame === "string" ? frame : JSON.stringify(frame)) };
+  return socket;
 }
 
 /** Opens a socket and waits for its `joined` frame; `resume` asks for what was missed since then. */
