@@ -1,0 +1,112 @@
+/**
+ * Every process the bench starts goes through here: each in its own process group, pinned to
+ * cores with taskset, and remembered, so that `stopAll` (run on exit, SIGINT, SIGTERM and on any
+ * failure) can end exactly those groups and nothing else.
+ */
+import { spawn } from "node:child_process";
+
+const started = new Set();
+
+let niceness = 0;
+
+/** Niceness of every process started from now on (negative needs root); 0 leaves it alone. */
+export function setNiceness(value) {
+  niceness = value;
+}
+
+/** Spawns `argv` pinned to `cores` (a taskset list such as "0" or "1"; null = unpinned). */
+export function spawnPinned(cores, argv, options = {}) {
+  let full = cores === null ? argv : ["taskset", "-c", cores, ...argv];
+  if (niceness !== 0) full = ["nice", "-n", String(niceness), ...full];
+  const [command, ...args] = full;
+  const child = spawn(command, args, { ...options, detached: true });
+  started.add(child);
+  child.once("exit", () => started.delete(child));
+  return child;
+}
+
+/** Ends a child's process group: SIGTERM, then SIGKILL after `graceMs`. */
+export async function stopGroup(child, graceMs = 5_000) {
+  if (!child || child.pid === undefined) return;
+  if (child.exitCode !== null || child.signalCode !== null) {
+    killGroup(child.pid, "SIGKILL"); // grandchildren may outlive the leader
+    return;
+  }
+  const exited = new Promise((done) => child.once("exit", done));
+  killGroup(child.pid, "SIGTERM");
+  const timer = setTimeout(() => killGroup(child.pid, "SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+  killGroup(child.pid, "SIGKILL");
+}
+
+function killGroup(pid, signal) {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Synchronous last resort: SIGKILL to every group still known. */
+export function killAllNow() {
+  for (const child of started) if (child.pid !== undefined) killGroup(child.pid, "SIGKILL");
+  started.clear();
+}
+
+/**
+ * A child process that answers `{ id, type, ... }` requests over IPC with `{ id, ok, result|error }`
+ * (load-client.mjs and publisher.mjs).
+ */
+export async function startWorker(cores, script, name) {
+  const child = spawnPinned(cores, [process.execPath, script], {
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  const waiting = new Map();
+  let nextId = 1;
+  let readyResolve;
+  const ready = new Promise((done) => {
+    readyResolve = done;
+  });
+  child.on("message", (msg) => {
+    if (msg.ready) return readyResolve();
+    const entry = waiting.get(msg.id);
+    if (!entry) return;
+    waiting.delete(msg.id);
+    if (msg.ok) entry.resolve(msg.result);
+    else entry.reject(new Error(`${name}: ${msg.error}`));
+  });
+  child.once("exit", (code, signal) => {
+    for (const entry of waiting.values()) entry.reject(new Error(`${name} exited (${code ?? signal})`));
+    waiting.clear();
+  });
+  await Promise.race([
+    ready,
+    new Promise((_, fail) => setTimeout(() => fail(new Error(`${name} did not start`)), 15_000)),
+  ]);
+  return {
+    pid: child.pid,
+    child,
+    call(type, args = {}, timeoutMs = 600_000) {
+      const id = nextId++;
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          waiting.delete(id);
+          reject(new Error(`${name}: ${type} timed out after ${timeoutMs} ms`));
+        }, timeoutMs);
+        waiting.set(id, {
+          resolve: (value) => {
+            clearTimeout(timer);
+            resolve(value);
+          },
+          reject: (error) => {
+            clearTimeout(timer);
+            reject(error);
+          },
+        });
+        child.send({ id, type, ...args });
+      });
+    },
+    stop: () => stopGroup(child, 2_000),
+  };
+}
