@@ -11,7 +11,7 @@ import type {
   ServerToClientEvents,
 } from "../src/protocol";
 import type { RoomcastError } from "./errors";
-import type { PendingClientEventAcks, PendingClientEventPayloads, PendingServerEventPayloads } from "./pending-events";
+import type { RecoveryFailedInfo } from "./room-cursor";
 
 /**
  * Why a room's socket went away.
@@ -73,23 +73,28 @@ export interface LifecycleEvents {
   reconnect: (attempt: number, room: string) => void;
   /** `reconnectionAttempts` were used up; the room is dropped. */
   reconnect_failed: (error: RoomcastError) => void;
+  /**
+   * A room rejoined but the hub could not replay what was missed (`joined` said `recovered: false`):
+   * events may be lost, so refetch the room's state. Fired right after that rejoin's `connect`.
+   */
+  recovery_failed: (info: RecoveryFailedInfo, room: string) => void;
 }
 export type LifecycleEvent = keyof LifecycleEvents;
 
 /**
- * Payloads of every room event a client can listen to. The protocol's definitions win.
+ * Payloads of every room event a client can listen to: the protocol's `ServerEventPayloads`.
  *
  * @example
  * type Order = RoomEventPayloads["new-order"];
  */
-export type RoomEventPayloads = ServerEventPayloads & Omit<PendingServerEventPayloads, ServerEvent>;
+export type RoomEventPayloads = ServerEventPayloads;
 /**
  * Names of the room events.
  *
  * @example
  * const watched: RoomEvent[] = ["new-order", "order-status-updated"];
  */
-export type RoomEvent = keyof RoomEventPayloads;
+export type RoomEvent = ServerEvent;
 
 /**
  * Room event listeners: `(data, room)`.
@@ -97,12 +102,7 @@ export type RoomEvent = keyof RoomEventPayloads;
  * @example
  * const onUpdate: RoomEventListeners["order-status-updated"] = (data, room) => render(room, data.status);
  */
-export type RoomEventListeners = ServerToClientEvents & {
-  [E in Exclude<keyof PendingServerEventPayloads, ServerEvent>]: (
-    data: PendingServerEventPayloads[E],
-    room: string,
-  ) => void;
-};
+export type RoomEventListeners = ServerToClientEvents;
 
 /**
  * Everything `on` accepts, by event name.
@@ -122,22 +122,19 @@ export type ListenEvents = RoomEventListeners & LifecycleEvents;
 export type ListenEvent = keyof ListenEvents;
 
 /**
- * Payloads of every event a client can emit. The protocol's definitions win.
+ * Payloads of every event a client can emit: the protocol's `ClientEventPayloads`.
  *
  * @example
  * const none: EmitPayloads["room:info"] = undefined;
  */
-export type EmitPayloads = { [E in ClientEvent]: ClientEventPayloads[E] } & Omit<
-  PendingClientEventPayloads,
-  ClientEvent
->;
+export type EmitPayloads = { [E in ClientEvent]: ClientEventPayloads[E] };
 /**
  * What the hub's ack carries, per client event.
  *
  * @example
  * const info: EmitAcks["room:info"] = await socket.emitWithAck("room:info");
  */
-export type EmitAcks = { [E in ClientEvent]: ClientEventAcks[E] } & Omit<PendingClientEventAcks, ClientEvent>;
+export type EmitAcks = { [E in ClientEvent]: ClientEventAcks[E] };
 /**
  * Every event a client can emit (besides `join-room` and `leave-room`).
  *
@@ -203,4 +200,5 @@ export const LIFECYCLE_EVENTS: ReadonlySet<string> = new Set<LifecycleEvent>([
   "reconnect_attempt",
   "reconnect",
   "reconnect_failed",
+  "recovery_failed",
 ]);

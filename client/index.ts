@@ -3,6 +3,27 @@
  * personal room, opens one WebSocket per joined room, reconnects with jittered backoff, refreshes
  * expired tokens, and detects dead connections with heartbeats.
  */
+
+// The wire types the socket's events carry, so that apps need not import the hub's protocol module.
+export type {
+  ChatAuthor,
+  ChatHistory,
+  ChatMessage,
+  ChatTyping,
+  ClosingPayload,
+  ConversationPage,
+  ConversationSummary,
+  ErrorBody,
+  ErrorCode,
+  JoinedPayload,
+  LiveUser,
+  LiveUsersUpdate,
+  NewOrder,
+  Notification,
+  NotificationRead,
+  OrderStatusUpdated,
+  RoomInfo,
+} from "../src/protocol";
 export { Backoff, type BackoffOptions } from "./backoff";
 export { type ClientErrorCode, RoomcastError, type RoomcastErrorCode } from "./errors";
 export type {
@@ -23,10 +44,6 @@ export type {
   RoomEventListeners,
   RoomEventPayloads,
 } from "./events";
-export type {
-  PendingClientEventAcks,
-  PendingClientEventPayloads,
-  PendingServerEventPayloads,
-} from "./pending-events";
+export type { RecoveryFailedInfo } from "./room-cursor";
 export { type ConnectOptions, connect, RoomcastSocket, type RoomEmitter, type RoomState } from "./socket";
 export { type AuthContext, type AuthFunction, type AuthOption, readTokenClaims, type TokenClaims } from "./token";

@@ -16,7 +16,7 @@ import { RoomcastError } from "./errors";
 import type { DisconnectReason, LifecycleEvents, RoomAck } from "./events";
 import { readServerFrames } from "./frames";
 import { Heartbeat } from "./heartbeat";
-import { advanceCursor, type RoomCursor } from "./room-cursor";
+import { type JoinOutcome, type ResumeQuery, RoomCursor } from "./room-cursor";
 import { roomSocketUrl } from "./room-url";
 import { type AuthContext, readTokenClaims, type TokenSource } from "./token";
 
@@ -76,7 +76,10 @@ const CLIENT_ABANDON_CODE = 4000;
 
 export class RoomConnection {
   phase: RoomPhase = "idle";
-  readonly cursor: RoomCursor = {};
+  /** Survives every reconnect of this room; a `leave-room` drops the connection and with it the cursor. */
+  readonly cursor = new RoomCursor();
+  /** What the current attempt asked the hub to replay (fixed when its URL was built). */
+  private askedResume: ResumeQuery | undefined;
   private name: string | undefined;
   private readonly host: RoomHost;
   private readonly ws: ReconnectingWebSocket;
@@ -256,7 +259,8 @@ export class RoomConnection {
 
   private socketUrl(): string {
     if (!this.name || !this.attemptToken) throw new Error("roomcast: no room or token for this attempt");
-    return roomSocketUrl(this.host.base, this.name, { token: this.attemptToken, cursor: this.cursor });
+    this.askedResume = this.cursor.resumeQuery();
+    return roomSocketUrl(this.host.base, this.name, { token: this.attemptToken, resume: this.askedResume });
   }
 
   private armWatchdog(generation: number): void {
@@ -421,11 +425,14 @@ export class RoomConnection {
           break;
         case "event":
           if (frame.event === "joined") {
-            if (isRecord(frame.data)) advanceCursor(this.cursor, frame.data);
-            this.onJoined();
+            // One joined frame per socket; anything else named so is not the hub's.
+            if (this.joinedThisAttempt) break;
+            this.onJoined(this.cursor.joined(frame.data, this.askedResume), frame.data);
+            break;
           }
           if (!this.joinedThisAttempt) break;
-          advanceCursor(this.cursor, frame);
+          // Seen already (a replay overlapping what arrived live): the app gets each event once.
+          if (!this.cursor.accept(frame.seq, frame.epoch)) break;
           // Events are attributed to the socket's room: one socket, one room.
           this.host.deliver(frame.event, frame.data, this.name as string);
           if (frame.event === "closing") this.onHubClosing(frame.data);
@@ -447,8 +454,7 @@ export class RoomConnection {
     if (this.live) this.onSocketEnd(code);
   }
 
-  private onJoined(): void {
-    if (this.joinedThisAttempt) return;
+  private onJoined(outcome: JoinOutcome, data: unknown): void {
     const room = this.name as string;
     this.joinedThisAttempt = true;
     this.joinedAt = Date.now();
@@ -463,6 +469,9 @@ export class RoomConnection {
     for (const ack of this.joinWaiters.splice(0)) invokeSafely(ack, [true], "join-room ack");
     if (attempts > 0) this.host.lifecycle("reconnect", attempts, room);
     this.host.lifecycle("connect", room);
+    this.host.deliver("joined", data, room);
+    // After `connect`: the room is joined again, so a listener's refetch can use it at once.
+    if (outcome.kind === "lost" && this.live) this.host.lifecycle("recovery_failed", outcome.info, room);
   }
 
   private transmit(frame: QueuedFrame): void {

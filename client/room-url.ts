@@ -3,13 +3,13 @@
  * room socket's query string, so that resume parameters (from the room's cursor) are added here
  * and nowhere else.
  */
-import type { RoomCursor } from "./room-cursor";
+import type { ResumeQuery } from "./room-cursor";
 
 /** What goes into a room socket's query string. */
 export interface RoomQuery {
   token: string;
-  /** Not sent yet: the hub does not replay events. Kept here so that `since` has one home. */
-  cursor?: RoomCursor;
+  /** Resume after this position: `since` and `epoch` always travel together (one without the other is a 400). */
+  resume?: ResumeQuery;
 }
 
 function baseUrl(base: string): URL {
@@ -28,10 +28,14 @@ function withScheme(url: URL, kind: "ws" | "http"): URL {
   return url;
 }
 
-/** `ws(s)://{base}/ws/{room}?token=...` */
+/** `ws(s)://{base}/ws/{room}?token=...`, plus `&since=...&epoch=...` when resuming. */
 export function roomSocketUrl(base: string, room: string, query: RoomQuery): string {
   const url = withScheme(new URL(`ws/${encodeURIComponent(room)}`, baseUrl(base)), "ws");
   url.searchParams.set("token", query.token);
+  if (query.resume) {
+    url.searchParams.set("since", String(query.resume.since));
+    url.searchParams.set("epoch", query.resume.epoch);
+  }
   return url.toString();
 }
 

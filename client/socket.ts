@@ -258,6 +258,7 @@ export class RoomcastSocket {
    * socket.emit("join-room", "restaurant-kitchen", (ok, error) => { if (!ok) alert(error?.message); });
    * socket.emit("leave-room", "restaurant-kitchen");
    * socket.emit("room:info", undefined, (info, error) => console.log(info?.members ?? error?.code));
+   * socket.emit("notification:read", { ids: ["n17", "order-42-ready"] }, (result) => console.log(result?.read));
    */
   emit(event: "join-room", room: string, ack?: RoomAck): this;
   emit(event: "leave-room", room: string, ack?: RoomAck): this;

@@ -11,6 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from "vite
 import { type ConnectOptions, connect, type RoomcastSocket } from "../../client/index";
 import type { Publisher } from "../../client/publisher";
 import {
+  type Notifications,
   RoomcastProvider,
   useConnected,
   useNotifications,
@@ -18,7 +19,7 @@ import {
   useRestaurantOrders,
   useSocket,
 } from "../../client/react";
-import type { NewOrder, OrderStatusUpdated } from "../../src/protocol";
+import type { NewOrder, Notification, OrderStatusUpdated } from "../../src/protocol";
 import { type Hub, startHub } from "../support/hub-process";
 import { freshId, publisherFor, record, signToken } from "./helpers";
 
@@ -283,5 +284,61 @@ describe("useSocket, useConnected and useNotifications", () => {
     expect(socket.connected).toBe(false);
     const after = await publisher.to(`user-${sub}`).emit("notification", { title: "gone", body: "" });
     expect(after.delivered).toEqual({ [`user-${sub}`]: 0 });
+  });
+});
+
+let inbox: Notifications | undefined;
+function Inbox(props: { onShow: (notification: Notification) => void }) {
+  inbox = useNotifications((notification) => props.onShow(notification));
+  return null;
+}
+
+describe("useNotifications: offline delivery and markRead", () => {
+  async function session(sub: string) {
+    const token = await signToken({ sub });
+    const socket = connect(hub.url, { auth: () => token });
+    sockets.push(socket);
+    const shown: Notification[] = [];
+    const view = render(
+      <RoomcastProvider socket={socket}>
+        <Inbox onShow={(notification) => shown.push(notification)} />
+      </RoomcastProvider>,
+    );
+    return { socket, shown, view };
+  }
+
+  test("notifications sent while the user was offline arrive on connect; read ones do not come back", async () => {
+    const sub = freshId("u");
+    const personal = `user-${sub}`;
+    for (const [title, id] of [
+      ["Table ready", "table-1"],
+      ["Order 1 cooking", undefined],
+      ["Pool closes", "pool-1"],
+    ]) {
+      const result = await publisher
+        .to(personal)
+        .emit("notification", { title: title as string, body: "", ...(id ? { id } : {}) });
+      expect(result.delivered).toEqual({ [personal]: 0 });
+    }
+
+    const first = await session(sub);
+    await waitFor(() =>
+      expect(first.shown.map((n) => n.title)).toEqual(["Table ready", "Order 1 cooking", "Pool closes"]),
+    );
+    // The hub names every kept notification, so that each can be marked read.
+    const ids = first.shown.map((n) => n.id);
+    expect(ids[0]).toBe("table-1");
+    expect(ids[1]).toEqual(expect.any(String));
+    await expect(inbox?.markRead([ids[0] as string, ids[1] as string])).resolves.toBe(2);
+    // Marking them again changes nothing.
+    await expect(inbox?.markRead(ids[0] as string)).resolves.toBe(0);
+    first.view.unmount();
+    first.socket.disconnect();
+
+    await publisher.to(personal).emit("notification", { title: "Spa booked", body: "" });
+    const second = await session(sub);
+    await waitFor(() => expect(second.shown.map((n) => n.title)).toEqual(["Pool closes", "Spa booked"]));
+    await new Promise((done) => setTimeout(done, 300));
+    expect(second.shown).toHaveLength(2);
   });
 });

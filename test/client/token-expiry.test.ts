@@ -1,6 +1,7 @@
 /**
  * Token expiry: the hub closes a socket whose token expired (4001); the client asks `auth` for a
- * new token and resumes by itself. A token that stays expired is refreshed once, then reported.
+ * new token and resumes by itself, losing no event published meanwhile. A token that stays
+ * expired is refreshed once, then reported.
  */
 import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
 import { connect, type RoomcastSocket } from "../../client/index";
@@ -70,6 +71,59 @@ test("an expiring token is refreshed through auth and every room resumes", async
   });
   expect(result.delivered).toEqual({ [personal]: 1, "restaurant-kitchen": 1 });
   await heard.waitFor(2);
+});
+
+test("a token expiring mid-stream loses nothing: every event arrives once, in order", async () => {
+  const sub = freshId("u");
+  let expiredSeen = false;
+  const socket = connect(hub.url, {
+    auth: async ({ reason }) => {
+      if (reason === "token_expired") {
+        expiredSeen = true;
+        // A refresh takes a round trip to the app's backend: events keep coming meanwhile.
+        await sleep(300);
+      }
+      return signToken({ sub, roles: ["staff"], expiresIn: expiredSeen ? 3600 : 3 });
+    },
+    minReconnectionDelayMs: 100,
+    maxReconnectionDelayMs: 500,
+  });
+  sockets.push(socket);
+  const room = `order-${freshId()}`;
+  const received: number[] = [];
+  socket.on("order-status-updated", (data, from) => {
+    if (from === room) received.push(Number(data.orderId));
+  });
+  const failures = record(socket, "recovery_failed");
+  const disconnects = record(socket, "disconnect");
+  const reconnects = record(socket, "reconnect");
+  await socket.emitWithAck("join-room", room);
+
+  // Publish without pause until the room has expired, rejoined, and gone on for a while.
+  const publisher = publisherFor(hub);
+  const publishedAt: number[] = [];
+  const deadline = Date.now() + 20_000;
+  let extra = 0;
+  while (extra < 10 && Date.now() < deadline) {
+    const n = publishedAt.length + 1;
+    await publisher.to(room).emit("order-status-updated", { orderId: n, status: "cooking" });
+    publishedAt.push(Date.now());
+    if (reconnects.calls.some((call) => call.args[1] === room)) extra++;
+    await sleep(20);
+  }
+  const total = publishedAt.length;
+  await waitFor(() => received.length >= total, 5_000, `${total} events`);
+  await sleep(200);
+
+  const dropped = disconnects.calls.find((call) => call.args[1] === room);
+  const back = reconnects.calls.find((call) => call.args[1] === room);
+  expect(dropped?.args[0]).toBe("token_expired");
+  expect(back).toBeDefined();
+  // Some events really were published while the room was away.
+  const whileAway = publishedAt.filter((at) => at > (dropped?.at ?? 0) && at < (back?.at ?? 0));
+  expect(whileAway.length).toBeGreaterThan(0);
+  expect(received).toEqual(Array.from({ length: total }, (_, index) => index + 1));
+  expect(failures.calls).toEqual([]);
 });
 
 test("a token that is still expired after one refresh is reported once and not retried", async () => {

@@ -4,9 +4,27 @@
  * the unused directive and the typecheck fails.
  */
 import { expectTypeOf } from "vitest";
-import type { RoomcastError, RoomcastSocket } from "../../client/index";
+import type {
+  ChatHistory,
+  ChatMessage,
+  ChatTyping,
+  JoinedPayload,
+  LiveUser,
+  LiveUsersUpdate,
+  RecoveryFailedInfo,
+  RoomcastError,
+  RoomcastSocket,
+} from "../../client/index";
 import type { Publisher } from "../../client/publisher";
-import { useOrderUpdates, useRestaurantOrders, useRoom } from "../../client/react";
+import {
+  type TypingUser,
+  useLiveUsers,
+  useNotifications,
+  useOrderUpdates,
+  useRestaurantOrders,
+  useRoom,
+  useSupportChat,
+} from "../../client/react";
 import type { ErrorBody, NewOrder, Notification, OrderStatusUpdated, RoomInfo } from "../../src/protocol";
 
 declare const socket: RoomcastSocket;
@@ -27,6 +45,16 @@ socket.on("reconnect_attempt", (attempt, info) => {
   expectTypeOf(attempt).toEqualTypeOf<number>();
   expectTypeOf(info.delayMs).toEqualTypeOf<number>();
 });
+socket.on("joined", (data) => expectTypeOf(data).toEqualTypeOf<JoinedPayload>());
+socket.on("live-users-update", (data) => expectTypeOf(data).toEqualTypeOf<LiveUsersUpdate>());
+socket.on("chat:message", (data) => expectTypeOf(data).toEqualTypeOf<ChatMessage>());
+socket.on("chat:history", (data) => expectTypeOf(data).toEqualTypeOf<ChatHistory>());
+socket.on("chat:typing", (data) => expectTypeOf(data).toEqualTypeOf<ChatTyping>());
+socket.on("recovery_failed", (info, room) => {
+  expectTypeOf(info).toEqualTypeOf<RecoveryFailedInfo>();
+  expectTypeOf(info.reason).toEqualTypeOf<"epoch_changed" | "history_gone">();
+  expectTypeOf(room).toEqualTypeOf<string>();
+});
 socket.onAny((event, data) => {
   expectTypeOf(event).toEqualTypeOf<string>();
   expectTypeOf(data).toEqualTypeOf<unknown>();
@@ -40,6 +68,8 @@ socket.on("new-order", (data: OrderStatusUpdated) => data);
 socket.on("connect", (room: number) => room);
 // @ts-expect-error: once is typed like on
 socket.once("no-such-event", () => {});
+// @ts-expect-error: recovery_failed's listener gets the info first, the room last
+socket.on("recovery_failed", (room: string) => room);
 
 // ----- emit: client events with their payloads and acks ----------------------------------------------
 
@@ -56,6 +86,10 @@ socket.emit("join-room", "order-1", (ok, error) => {
 });
 socket.emit("leave-room", "order-1");
 expectTypeOf(socket.emitWithAck("join-room", "order-1")).resolves.toEqualTypeOf<true>();
+expectTypeOf(socket.emitWithAck("notification:read", { ids: ["n1"] })).resolves.toEqualTypeOf<{ read: number }>();
+expectTypeOf(
+  socket.to("support-1").emitWithAck("chat:message", { text: "hi", clientMessageId: "c1" }),
+).resolves.toEqualTypeOf<ChatMessage>();
 
 // @ts-expect-error: no such client event
 socket.emit("room:nfo");
@@ -69,6 +103,10 @@ socket.emit("join-room", 42);
 socket.to("order-1").emit("new-order", {});
 // @ts-expect-error: server-only events cannot be emitted by clients
 socket.emitWithAck("order-status-updated", { orderId: 1, status: "ready" });
+// @ts-expect-error: notification:read takes a list of ids
+socket.emit("notification:read", { ids: "n1" });
+// @ts-expect-error: chat:message needs a clientMessageId
+socket.to("support-1").emit("chat:message", { text: "hi" });
 
 // ----- publisher: only publishable events, with their payloads ---------------------------------------
 
@@ -91,6 +129,28 @@ export function TypedHooks(): null {
   useOrderUpdates(1, (update) => expectTypeOf(update).toEqualTypeOf<OrderStatusUpdated>());
   useRestaurantOrders((order) => expectTypeOf(order).toEqualTypeOf<NewOrder>());
   useRoom("pool-staff", { notification: (data) => expectTypeOf(data).toEqualTypeOf<Notification>() });
+  useOrderUpdates(1, () => {}, {
+    onRecoveryFailed: (info, room) => {
+      expectTypeOf(info.since).toEqualTypeOf<number>();
+      expectTypeOf(room).toEqualTypeOf<string>();
+    },
+  });
+  useRestaurantOrders(() => {}, undefined, {
+    onRecoveryFailed: (info) => expectTypeOf(info).toEqualTypeOf<RecoveryFailedInfo>(),
+  });
+  const { markRead } = useNotifications(() => {}, { onRecoveryFailed: () => {} });
+  expectTypeOf(markRead(["n1"])).resolves.toEqualTypeOf<number>();
+  const live = useLiveUsers();
+  expectTypeOf(live.users).toEqualTypeOf<LiveUser[]>();
+  expectTypeOf(live.byRole).toEqualTypeOf<Record<string, number>>();
+  const chat = useSupportChat("42");
+  expectTypeOf(chat.messages).toEqualTypeOf<ChatMessage[]>();
+  expectTypeOf(chat.typing).toEqualTypeOf<TypingUser[]>();
+  expectTypeOf(chat.send("hi")).resolves.toEqualTypeOf<ChatMessage>();
+  expectTypeOf(chat.loadOlder()).resolves.toEqualTypeOf<boolean>();
+  expectTypeOf(chat.markRead(3)).resolves.toEqualTypeOf<number>();
+  // @ts-expect-error: markRead takes a seq, not a message
+  chat.markRead(chat.messages[0]);
   // @ts-expect-error: useOrderUpdates' handler gets an OrderStatusUpdated
   useOrderUpdates(1, (update: NewOrder) => update);
   // @ts-expect-error: no such event in a room

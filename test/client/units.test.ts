@@ -4,7 +4,7 @@
 import { describe, expect, test } from "vitest";
 import { Backoff } from "../../client/backoff";
 import { readServerFrames } from "../../client/frames";
-import { advanceCursor, type RoomCursor } from "../../client/room-cursor";
+import { RoomCursor } from "../../client/room-cursor";
 import { accessCheckUrl, roomSocketUrl } from "../../client/room-url";
 import { readTokenClaims } from "../../client/token";
 import { HEARTBEAT_ACK_FRAME } from "../../src/protocol";
@@ -96,7 +96,7 @@ describe("readServerFrames", () => {
   });
 });
 
-describe("tokens, cursors and URLs", () => {
+describe("tokens and URLs", () => {
   test("readTokenClaims reads sub and exp without verifying", async () => {
     const token = await signToken({ sub: "user_42-x", expiresIn: 60 });
     const claims = readTokenClaims(token);
@@ -104,16 +104,6 @@ describe("tokens, cursors and URLs", () => {
     expect(claims?.exp).toBeGreaterThan(Date.now() / 1000);
     expect(readTokenClaims("not-a-jwt")).toBeNull();
     expect(readTokenClaims("a.!!!.c")).toBeNull();
-  });
-
-  test("a cursor keeps the highest seq of its epoch and restarts with a new epoch", () => {
-    const cursor: RoomCursor = {};
-    advanceCursor(cursor, { seq: 4, epoch: "e1" });
-    advanceCursor(cursor, { seq: 2 });
-    advanceCursor(cursor, { seq: "7" });
-    expect(cursor).toEqual({ seq: 4, epoch: "e1" });
-    advanceCursor(cursor, { epoch: "e2" });
-    expect(cursor).toEqual({ seq: undefined, epoch: "e2" });
   });
 
   test("URLs follow the base's scheme and path", () => {
@@ -126,5 +116,75 @@ describe("tokens, cursors and URLs", () => {
     expect(accessCheckUrl("wss://hub.example.com", "support-agents")).toBe(
       "https://hub.example.com/access/support-agents",
     );
+  });
+
+  test("URLs carry since and epoch together when resuming, and neither on a first join", () => {
+    expect(roomSocketUrl("http://hub.test", "order-1", { token: "t", resume: { since: 41, epoch: "9f2c" } })).toBe(
+      "ws://hub.test/ws/order-1?token=t&since=41&epoch=9f2c",
+    );
+    expect(roomSocketUrl("http://hub.test", "order-1", { token: "t", resume: undefined })).toBe(
+      "ws://hub.test/ws/order-1?token=t",
+    );
+  });
+});
+
+describe("RoomCursor", () => {
+  const accepted = (cursor: RoomCursor, seqs: number[], epoch = "e1") =>
+    seqs.filter((seq) => cursor.accept(seq, epoch));
+
+  test("a first join asks for nothing; then the cursor follows the highest seq and drops repeats", () => {
+    const cursor = new RoomCursor();
+    expect(cursor.resumeQuery()).toBeUndefined();
+    expect(cursor.joined({ room: "r", userId: "u", seq: 10, epoch: "e1" }, undefined)).toEqual({ kind: "fresh" });
+    expect(cursor.resumeQuery()).toEqual({ since: 10, epoch: "e1" });
+    expect(accepted(cursor, [11, 12, 12, 11, 14, 13, 15])).toEqual([11, 12, 14, 15]);
+    expect(cursor.resumeQuery()).toEqual({ since: 15, epoch: "e1" });
+    // Frames without a seq (typing, snapshots) always pass and move nothing.
+    expect(cursor.accept(undefined, undefined)).toBe(true);
+    expect(cursor.accept("16", "e1")).toBe(true);
+    expect(cursor.resumeQuery()).toEqual({ since: 15, epoch: "e1" });
+  });
+
+  test("after a join that did not resume, older frames (unread notifications) pass once each", () => {
+    const cursor = new RoomCursor();
+    cursor.joined({ seq: 20, epoch: "e1" }, undefined);
+    // Backlog 3 and 7, a live 21 in between, then a repeat of each.
+    expect(accepted(cursor, [3, 21, 7, 3, 7, 21, 22])).toEqual([3, 21, 7, 22]);
+    expect(cursor.resumeQuery()).toEqual({ since: 22, epoch: "e1" });
+  });
+
+  test("a recovered resume keeps the cursor at since, so the replay passes and repeats do not", () => {
+    const cursor = new RoomCursor();
+    cursor.joined({ seq: 5, epoch: "e1" }, undefined);
+    accepted(cursor, [6, 7]);
+    const asked = cursor.resumeQuery();
+    expect(asked).toEqual({ since: 7, epoch: "e1" });
+    // The hub is at 10 now: 8, 9, 10 follow the joined frame.
+    expect(cursor.joined({ seq: 10, epoch: "e1", recovered: true }, asked)).toEqual({ kind: "recovered" });
+    expect(accepted(cursor, [8, 9, 9, 10, 4, 11])).toEqual([8, 9, 10, 11]);
+  });
+
+  test("recovered: false names what was asked and where the room is now", () => {
+    const cursor = new RoomCursor();
+    cursor.joined({ seq: 5, epoch: "e1" }, undefined);
+    const asked = cursor.resumeQuery();
+    expect(cursor.joined({ seq: 900, epoch: "e1", recovered: false }, asked)).toEqual({
+      kind: "lost",
+      info: { since: 5, epoch: "e1", seq: 900, currentEpoch: "e1", reason: "history_gone" },
+    });
+    expect(cursor.resumeQuery()).toEqual({ since: 900, epoch: "e1" });
+    expect(cursor.joined({ seq: 0, epoch: "e2", recovered: false }, cursor.resumeQuery())).toEqual({
+      kind: "lost",
+      info: { since: 900, epoch: "e1", seq: 0, currentEpoch: "e2", reason: "epoch_changed" },
+    });
+    // The new epoch's first event is seq 1.
+    expect(accepted(cursor, [1, 1, 2], "e2")).toEqual([1, 2]);
+  });
+
+  test("a recovered answer for another epoch is not believed", () => {
+    const cursor = new RoomCursor();
+    cursor.joined({ seq: 5, epoch: "e1" }, undefined);
+    const outcome = cursor.joined({ seq: 3, epoch: "e2", recovered: true }, cursor.resumeQuery());
+    expect(outcome.kind).toBe("lost");
   });
 });
