@@ -17,7 +17,26 @@ export type AccessVerdict =
   /** A final refusal (400, 401, 403, 426): retrying with the same intent cannot succeed. */
   | { kind: "refused"; error: RoomcastError }
   /** No verdict (hub unreachable, 5xx, or an answer without a refusal code): retry later. */
-  | { kind: "unknown"; error: RoomcastError };
+  | { kind: "unknown"; error: RoomcastError }
+  /** 429: too many attempts; retry, but not before `retryAfterMs`. */
+  | { kind: "limited"; error: RoomcastError; retryAfterMs: number };
+
+/**
+ * Used when a 429 carries no readable `Retry-After` (a browser reads it cross-origin only when the
+ * hub lists it in `Access-Control-Expose-Headers`): the hub's rate-limit window.
+ */
+export const DEFAULT_RETRY_AFTER_MS = 10_000;
+/** A longer `Retry-After` is not believed: a client must not go quiet for hours on one header. */
+const MAX_RETRY_AFTER_MS = 5 * 60_000;
+
+/** `Retry-After` in ms (delay-seconds or an HTTP date), or undefined when absent or unreadable. */
+export function readRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === "") return undefined;
+  const trimmed = value.trim();
+  const ms = /^\d+$/.test(trimmed) ? Number(trimmed) * 1000 : Date.parse(trimmed) - now;
+  if (!Number.isFinite(ms)) return undefined;
+  return Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
+}
 
 const REFUSAL_STATUSES = new Set([400, 401, 403, 426]);
 const errorAnswerSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
@@ -58,6 +77,13 @@ export async function checkAccess(input: AccessCheckInput): Promise<AccessVerdic
   }
   const parsed = errorAnswerSchema.safeParse(body);
   const status = response.status;
+  if (status === 429) {
+    const retryAfterMs = readRetryAfter(response.headers.get("Retry-After")) ?? DEFAULT_RETRY_AFTER_MS;
+    const error = parsed.success
+      ? new RoomcastError(parsed.data.error.code, parsed.data.error.message, { status, room })
+      : new RoomcastError(ErrorCode.rateLimited, `the hub is rate limiting attempts to open ${room}`, { status, room });
+    return { kind: "limited", error, retryAfterMs };
+  }
   if (!parsed.success) {
     const error = new RoomcastError("network_error", `the hub answered ${status} while opening ${room}`, {
       status,

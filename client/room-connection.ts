@@ -9,7 +9,7 @@
  */
 import ReconnectingWebSocket from "partysocket/ws";
 import { CloseCode } from "../src/protocol";
-import { checkAccess } from "./access-check";
+import { type AccessVerdict, checkAccess } from "./access-check";
 import { Backoff } from "./backoff";
 import { invokeSafely } from "./emitter";
 import { RoomcastError } from "./errors";
@@ -333,7 +333,7 @@ export class RoomConnection {
     generation: number,
     known: { kind: "unknown" | "refused"; error: RoomcastError } | null,
   ): Promise<void> {
-    let verdict = known;
+    let verdict: Exclude<AccessVerdict, { kind: "admitted" | "expired" }> | null = known;
     if (!verdict) {
       const room = this.name as string;
       const result = await checkAccess({
@@ -367,8 +367,17 @@ export class RoomConnection {
     }
     const willRetry = this.canRetry();
     this.host.lifecycle("connect_error", verdict.error.withRetry(willRetry));
-    if (willRetry) this.retry(this.backoff.next(), false);
-    else this.giveUp(verdict.error);
+    if (!willRetry) {
+      this.giveUp(verdict.error);
+      return;
+    }
+    let delayMs = this.backoff.next();
+    if (verdict.kind === "limited") {
+      // 429: never sooner than the hub asked; spread out, so a crowd limited together does not return together.
+      const { minReconnectionDelayMs, random } = this.host.settings;
+      delayMs = Math.max(delayMs, verdict.retryAfterMs + Math.round(random() * minReconnectionDelayMs));
+    }
+    this.retry(delayMs, false);
   }
 
   private canRetry(): boolean {

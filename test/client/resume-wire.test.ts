@@ -1,7 +1,7 @@
 /**
  * What the client asks for and what it lets through, against a fake hub that can do what the real
  * one will not do on demand: close with 1011, replay frames the client already has, answer a
- * resume with `recovered: false` followed by unread notifications.
+ * resume with `recovered: false` followed by unread notifications, and rate-limit with 429.
  */
 import { afterEach, describe, expect, test } from "vitest";
 import { connect, type RoomcastSocket } from "../../client/index";
@@ -110,5 +110,30 @@ describe("recovery failure", () => {
       [{ since: 8, epoch: "e1", seq: 3, currentEpoch: "e2", reason: "epoch_changed" }, room],
     ]);
     expect(titles).toEqual([8, 2, 4]);
+  });
+});
+
+describe("rate limits", () => {
+  test("a 429 is retried no sooner than Retry-After, reported as retryable, never as a refusal", async () => {
+    hub = await startFakeHub({
+      refuseUpgrade: (_room, attempt) => (attempt === 1 ? { status: 429, headers: { "Retry-After": "1" } } : null),
+      access: () => ({
+        status: 429,
+        headers: { "Retry-After": "1" },
+        body: { error: { code: "rate_limited", message: "too many connections for this user" } },
+      }),
+    });
+    socket = connect(hub.url, { auth: await signToken({ sub: "wire4" }), ...fast });
+    const errors = record(socket, "connect_error");
+    const attempts = record(socket, "reconnect_attempt");
+    const connects = record(socket, "connect");
+    await connects.waitFor(1, 5_000);
+
+    expect(errors.calls.map((call) => call.args[0])).toEqual([
+      expect.objectContaining({ code: "rate_limited", status: 429, room: "user-wire4", willRetry: true }),
+    ]);
+    expect(attempts.calls.map((call) => call.args[1].delayMs)).toEqual([expect.any(Number)]);
+    expect(attempts.calls[0]?.args[1].delayMs).toBeGreaterThanOrEqual(1_000);
+    expect((connects.calls[0]?.at ?? 0) - (errors.calls[0]?.at ?? 0)).toBeGreaterThanOrEqual(990);
   });
 });

@@ -228,6 +228,29 @@ describe("refused joins", () => {
   });
 });
 
+describe("rate limits", () => {
+  test("joins the hub refuses with 429 (over 30 connections per user in 10 s) are retried, never refusals", async () => {
+    // Locally the limit counts in 10 s windows aligned to the clock: start early in one, so that
+    // the burst below overflows it rather than straddling two.
+    const intoWindow = Date.now() % 10_000;
+    if (intoWindow > 3_000) await sleep(10_000 - intoWindow + 100);
+    const { socket, personal } = await open(["staff"], { minReconnectionDelayMs: 200, maxReconnectionDelayMs: 1_000 });
+    const errors = record(socket, "connect_error");
+    const rooms = Array.from({ length: 35 }, () => `order-${freshId()}`);
+    const acks: [string, boolean][] = [];
+    for (const room of rooms) socket.emit("join-room", room, (ok) => acks.push([room, ok]));
+    await waitFor(() => acks.length === rooms.length, 30_000, "every join ack");
+
+    expect(acks.filter(([, ok]) => !ok)).toEqual([]);
+    expect(new Set(socket.joinedRooms)).toEqual(new Set([personal, ...rooms]));
+    // The limit was hit (36 connections), and every failure said it would be retried.
+    expect(errors.calls.length).toBeGreaterThan(0);
+    expect(errors.calls.filter((call) => !call.args[0].willRetry)).toEqual([]);
+    // The hub's /access does not count per-user connections yet, so these read as network errors.
+    for (const call of errors.calls) expect(["rate_limited", "network_error"]).toContain(call.args[0].code);
+  });
+});
+
 describe("heartbeat against the hub", () => {
   test("the hub answers the exact heartbeat frame, so the timeout never fires", async () => {
     // An unanswered heartbeat would drop the socket 250 + 1000 ms after joining; this watches

@@ -1,7 +1,9 @@
 /**
- * The pure parts of the client: backoff delays, frame reading, token claims, cursors and URLs.
+ * The pure parts of the client: backoff delays, frame reading, token claims, cursors, URLs and
+ * Retry-After.
  */
 import { describe, expect, test } from "vitest";
+import { readRetryAfter } from "../../client/access-check";
 import { Backoff } from "../../client/backoff";
 import { readServerFrames } from "../../client/frames";
 import { RoomCursor } from "../../client/room-cursor";
@@ -186,5 +188,16 @@ describe("RoomCursor", () => {
     cursor.joined({ seq: 5, epoch: "e1" }, undefined);
     const outcome = cursor.joined({ seq: 3, epoch: "e2", recovered: true }, cursor.resumeQuery());
     expect(outcome.kind).toBe("lost");
+  });
+});
+
+describe("readRetryAfter", () => {
+  test("seconds or an HTTP date, capped; nothing readable is undefined", () => {
+    expect(readRetryAfter("10")).toBe(10_000);
+    expect(readRetryAfter("0")).toBe(0);
+    expect(readRetryAfter(new Date(60_000).toUTCString(), 30_000)).toBe(30_000);
+    expect(readRetryAfter("86400")).toBe(300_000);
+    expect(readRetryAfter(null)).toBeUndefined();
+    expect(readRetryAfter("soon")).toBeUndefined();
   });
 });
