@@ -1,12 +1,18 @@
 /**
  * The backend side: publishes events to rooms and grants or revokes access through the hub's
- * internal API. Transient failures (network errors, 5xx) are retried with jittered backoff a
- * bounded number of times; a 4xx is the caller's mistake and is never retried.
+ * internal API. Transient failures (network errors, 5xx, 429) are retried with jittered backoff a
+ * bounded number of times; any other 4xx is the caller's mistake and is never retried.
+ *
+ * Every publish carries an idempotency `id`, one per `emit()` call, reused by every retry and
+ * every call of a split: the hub delivers an id at most once per room, so retries never deliver
+ * twice, even when a request reached the hub and only its answer was lost.
  */
 import { z } from "zod";
 import { type BroadcastResult, LIMITS, type PublishableEvent, type PublishablePayloads } from "../src/protocol";
+import { readRetryAfter } from "./access-check";
 import { Backoff } from "./backoff";
 import { RoomcastError, type RoomcastErrorCode } from "./errors";
+import { randomId } from "./ids";
 import { httpUrl } from "./room-url";
 
 /**
@@ -63,8 +69,38 @@ export interface MembershipResult {
 }
 
 /**
+ * Options of one publish.
+ *
+ * @example
+ * // The id of the business event: a job that runs twice still notifies once (within 10 minutes).
+ * await publisher.to("user-42").emit("notification", { title: "Paid", body: "Thank you" }, { id: `paid-${invoice.id}` });
+ */
+export interface PublishOptions {
+  /**
+   * Idempotency key, 1-128 characters. Default: a fresh random id per `emit()` call. Pass your own
+   * to make repeats of the same logical publish (a re-run job, a retry after `emit` threw) deliver
+   * nothing new for 10 minutes. The same id with another event or payload is refused (409
+   * `idempotency_conflict`).
+   */
+  id?: string;
+}
+
+/**
+ * Answer of a publish: sockets reached per room, and the idempotency id it used.
+ *
+ * @example
+ * const { delivered, id }: PublishResult = await publisher.to("order-42").emit("order-status-updated", update);
+ * log.info("published", id, delivered);
+ */
+export interface PublishResult extends BroadcastResult {
+  /** The id the hub deduplicated by: pass it again (`{ id }`) to repeat this publish safely. */
+  id: string;
+}
+
+/**
  * A failed publisher call: the hub's `code`, `message` and HTTP `status` (undefined when the hub
- * was not reached), after `attempts` tries.
+ * was not reached), after `attempts` tries. `idempotency_conflict` (409) means the id was used
+ * before with another event or payload; it is never retried.
  *
  * @example
  * try {
@@ -78,19 +114,34 @@ export class PublishError extends RoomcastError {
   readonly attempts: number;
   /** For broadcasts: the rooms that did receive the event before the call failed. */
   readonly delivered: Record<string, number>;
+  /** For broadcasts: the idempotency id; `emit(event, data, { id })` with it later delivers only what is missing. */
+  readonly id: string | undefined;
 
   constructor(
     code: RoomcastErrorCode | (string & {}),
     message: string,
-    details: { status?: number; attempts?: number; delivered?: Record<string, number>; cause?: unknown } = {},
+    details: {
+      status?: number;
+      attempts?: number;
+      delivered?: Record<string, number>;
+      id?: string;
+      cause?: unknown;
+    } = {},
   ) {
     super(code, message, { status: details.status, cause: details.cause });
     this.attempts = details.attempts ?? 1;
     this.delivered = details.delivered ?? {};
+    this.id = details.id;
   }
 
-  annotate(attempts: number, delivered: Record<string, number>): PublishError {
-    return new PublishError(this.code, this.message, { status: this.status, attempts, delivered, cause: this.cause });
+  annotate(attempts: number, delivered: Record<string, number>, id?: string): PublishError {
+    return new PublishError(this.code, this.message, {
+      status: this.status,
+      attempts,
+      delivered,
+      id,
+      cause: this.cause,
+    });
   }
 }
 
@@ -104,8 +155,15 @@ export class PublishError extends RoomcastError {
 export interface BroadcastOperator {
   readonly rooms: readonly string[];
   to(room: string | readonly string[]): BroadcastOperator;
-  /** Sends one event to every room; resolves with the sockets reached per room. */
-  emit<E extends PublishableEvent>(event: E, data: PublishablePayloads[E]): Promise<BroadcastResult>;
+  /**
+   * Sends one event to every room; resolves with the sockets reached per room and the id used.
+   * Retries reuse the id, so a room never receives the event twice.
+   */
+  emit<E extends PublishableEvent>(
+    event: E,
+    data: PublishablePayloads[E],
+    options?: PublishOptions,
+  ): Promise<PublishResult>;
 }
 
 /**
@@ -134,7 +192,12 @@ const membershipAnswerSchema = z.object({
   closed: z.number().optional(),
 });
 
-type Attempt<T> = { ok: true; value: T } | { ok: false; error: PublishError; retryable: boolean };
+/** Longest idempotency id the hub accepts. */
+const MAX_ID_LENGTH = 128;
+
+type Attempt<T> =
+  | { ok: true; value: T }
+  | { ok: false; error: PublishError; retryable: boolean; retryAfterMs?: number };
 
 /**
  * Creates a publisher for one hub.
@@ -184,11 +247,18 @@ export function createPublisher(options: PublisherOptions): Publisher {
           delivered: parsed.data.delivered,
         })
       : new PublishError("invalid_response", `the hub answered ${status} without an error body`, { status });
+    // 429: the hub's abuse limit; retried no sooner than it asks.
+    if (status === 429)
+      return { ok: false, error, retryable: true, retryAfterMs: readRetryAfter(response.headers.get("Retry-After")) };
     return { ok: false, error, retryable: status >= 500 };
   }
 
   /** Runs `once` until it succeeds, fails for good, or the attempts are used up. */
-  async function withRetries<T>(once: () => Promise<Attempt<T>>, delivered: Record<string, number> = {}): Promise<T> {
+  async function withRetries<T>(
+    once: () => Promise<Attempt<T>>,
+    delivered: Record<string, number> = {},
+    id?: string,
+  ): Promise<T> {
     const backoff = new Backoff({
       minDelayMs: options.retry?.minDelayMs ?? 200,
       maxDelayMs: options.retry?.maxDelayMs ?? 5_000,
@@ -197,42 +267,56 @@ export function createPublisher(options: PublisherOptions): Publisher {
     for (let attempt = 1; ; attempt++) {
       const result = await once();
       if (result.ok) return result.value;
-      if (!result.retryable || attempt >= attempts) throw result.error.annotate(attempt, delivered);
-      const delayMs = backoff.next();
+      if (!result.retryable || attempt >= attempts) throw result.error.annotate(attempt, delivered, id);
+      const delayMs = Math.max(backoff.next(), result.retryAfterMs ?? 0);
       options.onRetry?.({ attempt: attempt + 1, delayMs, error: result.error });
       await new Promise((done) => setTimeout(done, delayMs));
     }
   }
 
-  async function broadcast(rooms: readonly string[], event: string, data: unknown): Promise<BroadcastResult> {
+  async function broadcast(
+    rooms: readonly string[],
+    event: string,
+    data: unknown,
+    publish: PublishOptions = {},
+  ): Promise<PublishResult> {
     if (rooms.length === 0) {
       throw new PublishError("bad_request", "name at least one room: publisher.to(room).emit(...)", { attempts: 0 });
     }
+    const id = publish.id ?? randomId();
+    if (typeof id !== "string" || id.length < 1 || id.length > MAX_ID_LENGTH) {
+      throw new PublishError("bad_request", `a publish id is 1-${MAX_ID_LENGTH} characters`, { attempts: 0 });
+    }
     const delivered: Record<string, number> = {};
-    // The hub takes a bounded number of rooms per call; larger audiences go in several calls.
+    // The hub takes a bounded number of rooms per call; larger audiences go in several calls, all
+    // with the same id (the hub remembers ids per room, so disjoint room sets do not collide).
     for (let start = 0; start < rooms.length; start += LIMITS.maxRoomsPerBroadcast) {
       let remaining = rooms.slice(start, start + LIMITS.maxRoomsPerBroadcast);
-      await withRetries(async () => {
-        const result = await call("POST", "internal/broadcast", { rooms: remaining, event, data });
-        if (!result.ok) {
-          // A partial failure (502) names what was delivered: retry only the other rooms, so no room gets the event twice.
-          const reached = result.error.delivered;
-          Object.assign(delivered, reached);
-          remaining = remaining.filter((room) => !(room in reached));
-          return result;
-        }
-        const answer = broadcastAnswerSchema.safeParse(result.value);
-        if (!answer.success) {
-          const error = new PublishError("invalid_response", "the hub's broadcast answer has no delivered map", {
-            status: 200,
-          });
-          return { ok: false, error, retryable: false };
-        }
-        Object.assign(delivered, answer.data.delivered);
-        return { ok: true, value: undefined };
-      }, delivered);
+      await withRetries(
+        async () => {
+          const result = await call("POST", "internal/broadcast", { id, rooms: remaining, event, data });
+          if (!result.ok) {
+            // A partial failure (502) names what was delivered: retry only the other rooms, so no room gets the event twice.
+            const reached = result.error.delivered;
+            Object.assign(delivered, reached);
+            remaining = remaining.filter((room) => !(room in reached));
+            return result;
+          }
+          const answer = broadcastAnswerSchema.safeParse(result.value);
+          if (!answer.success) {
+            const error = new PublishError("invalid_response", "the hub's broadcast answer has no delivered map", {
+              status: 200,
+            });
+            return { ok: false, error, retryable: false };
+          }
+          Object.assign(delivered, answer.data.delivered);
+          return { ok: true, value: undefined };
+        },
+        delivered,
+        id,
+      );
     }
-    return { delivered };
+    return { delivered, id };
   }
 
   async function membership(method: "PUT" | "DELETE", room: string, userId: string): Promise<MembershipResult> {
@@ -256,7 +340,7 @@ export function createPublisher(options: PublisherOptions): Publisher {
     return {
       rooms: frozen,
       to: (room) => operator([...new Set([...frozen, ...(typeof room === "string" ? [room] : room)])]),
-      emit: (event, data) => broadcast(frozen, event, data),
+      emit: (event, data, publish) => broadcast(frozen, event, data, publish),
     };
   }
 

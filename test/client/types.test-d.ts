@@ -15,7 +15,7 @@ import type {
   RoomcastError,
   RoomcastSocket,
 } from "../../client/index";
-import type { Publisher } from "../../client/publisher";
+import type { Publisher, PublishResult } from "../../client/publisher";
 import {
   type TypingUser,
   useLiveUsers,
@@ -113,6 +113,8 @@ socket.to("support-1").emit("chat:message", { text: "hi" });
 publisher.to("order-1").emit("order-status-updated", { orderId: 1, status: "ready" });
 publisher.to(["user-1", "user-2"]).to("pool-staff").emit("notification", { title: "t", body: "b" });
 expectTypeOf(publisher.to("x").rooms).toEqualTypeOf<readonly string[]>();
+expectTypeOf(publisher.to("x").emit("notification", { title: "t", body: "b" })).resolves.toEqualTypeOf<PublishResult>();
+publisher.to("user-1").emit("notification", { title: "t", body: "b" }, { id: "invoice-7-paid" });
 
 // @ts-expect-error: not an event backends may publish
 publisher.to("order-1").emit("joined", { room: "order-1", userId: "u" });
@@ -122,6 +124,8 @@ publisher.to("order-1").emit("order-status-updated", { orderId: 1 });
 publisher.to("restaurant-kitchen").emit("new-order", { orderId: 1, customerName: "A", items: ["soup"], createdAt: "" });
 // @ts-expect-error: notification has no `message` field
 publisher.to("user-1").emit("notification", { title: "t", body: "b", message: "m" });
+// @ts-expect-error: the idempotency id is a string
+publisher.to("user-1").emit("notification", { title: "t", body: "b" }, { id: 7 });
 
 // ----- hooks: handlers get the event's payload ----------------------------------------------------------
 
