@@ -58,12 +58,14 @@ export async function handleUpgrade(c: HubContext): Promise<Response> {
  * token already allows.
  */
 export async function handleAccessCheck(c: HubContext): Promise<Response> {
-  const cors = { "Access-Control-Allow-Origin": "*" };
+  const cors = { "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After" };
   try {
     await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
     const origin = c.req.header("Origin") ?? null;
     const token = (await readTextBody(c.req.raw, 8 * 1024)).trim() || tokenOf(c.req.raw);
     const connect = await admit(c.env, c.req.param("room") ?? "", origin, token);
+    // Clients ask after a failed upgrade: say so when the per-user budget was the reason.
+    await enforce(c.env, "UPGRADES_PER_USER", connect.userId, "connections for this user");
     if (connect.needsGrant && !(await c.env.ROOMS.getByName(connect.room).isGranted(connect.userId))) {
       throw forbiddenWithoutGrant(connect.room);
     }

@@ -197,6 +197,7 @@ describe("POST /access/{room}", () => {
     expect(await ok.json()).toEqual({ ok: true, room, userId: "agent" });
     // Browsers may read the answer from any page: it holds no credentials.
     expect(ok.headers.get("Access-Control-Allow-Origin")).toBe("*");
+    expect(ok.headers.get("Access-Control-Expose-Headers")).toBe("Retry-After");
 
     const refused = await hubFetch(`/access/${room}`, { method: "POST", body: await tokenFor("other", []) });
     expect(refused.status).toBe(403);

@@ -44,6 +44,10 @@ describe("abuse limits", () => {
 
     const order = `order-${uniqueId()}`;
     expect((await upgradeFrom(`/ws/${order}`, null, token)).status).toBe(429);
+    // The access check tells a browser why, with a Retry-After it may read.
+    const access = await hubFetch(`/access/${order}`, { method: "POST", body: token });
+    expect(access.status).toBe(429);
+    expect(access.headers.get("Retry-After")).toBe("10");
     expect(await roomExists(order)).toBe(false);
     // Another user is not affected.
     const other = await upgradeFrom(`/ws/${order}`, null, await tokenFor(uniqueId(), ["kitchen"]));
