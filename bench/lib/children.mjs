@@ -8,16 +8,27 @@ import { spawn } from "node:child_process";
 const started = new Set();
 
 let niceness = 0;
+let realtime = false;
 
 /** Niceness of every process started from now on (negative needs root); 0 leaves it alone. */
 export function setNiceness(value) {
   niceness = value;
 }
 
+/**
+ * Round-robin real-time priority 1 (chrt -r 1) for every process started from now on: on a
+ * machine shared with other work, the bench's servers and client then run before anything of
+ * normal priority on their cores. The kernel's RT throttling still leaves 5% of each core to others.
+ */
+export function setRealtime(value) {
+  realtime = value;
+}
+
 /** Spawns `argv` pinned to `cores` (a taskset list such as "0" or "1"; null = unpinned). */
 export function spawnPinned(cores, argv, options = {}) {
   let full = cores === null ? argv : ["taskset", "-c", cores, ...argv];
-  if (niceness !== 0) full = ["nice", "-n", String(niceness), ...full];
+  if (realtime) full = ["chrt", "-r", "1", ...full];
+  else if (niceness !== 0) full = ["nice", "-n", String(niceness), ...full];
   const [command, ...args] = full;
   const child = spawn(command, args, { ...options, detached: true });
   started.add(child);

@@ -9,7 +9,7 @@
  * A started target tells its ports, its processes (labelled, for the CPU and memory split) and
  * how to stop it.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -47,6 +47,14 @@ export function snapshotHub(workDir) {
     if (existsSync(join(REPO, name))) cpSync(join(REPO, name), join(dir, name), { recursive: true });
   }
   symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
+  // wrangler refuses to start when a configured assets directory is missing: bring it (or an empty one).
+  const toml = readFileSync(join(dir, "wrangler.toml"), "utf8");
+  const assets = /^\[assets\][^[]*?^directory\s*=\s*"([^"]+)"/ms.exec(toml)?.[1];
+  if (assets) {
+    const from = join(REPO, assets);
+    if (existsSync(from)) cpSync(from, join(dir, assets), { recursive: true });
+    else mkdirSync(join(dir, assets), { recursive: true });
+  }
   return dir;
 }
 
@@ -156,6 +164,7 @@ export async function startHub(name, { hubDir, serverCores }) {
       port: usePort,
       wranglerPort: port,
       directPort,
+      inspectorPort,
       wsBase: `ws://127.0.0.1:${usePort}`,
       broadcastUrl: `http://127.0.0.1:${usePort}/internal/broadcast`,
       processes,

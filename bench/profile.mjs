@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+/**
+ * Where the hub's JavaScript time goes: a V8 CPU profile of the user workerd (through wrangler
+ * dev's inspector) while the bench's load runs, summed by function. Native time inside a runtime
+ * call (ws.send, sql.exec) is charged to that call; kernel time is not in a JS profile at all (see
+ * the kernel shares in RESULTS.md).
+ *
+ *   node bench/profile.mjs [--subs 1000] [--rooms 1] [--rate 10] [--seconds 8] [--out bench/PROFILE.md]
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import WebSocket from "ws";
+import { killAllNow, startWorker } from "./lib/children.mjs";
+import { REPO, snapshotHub, startTarget } from "./lib/targets.mjs";
+import { BENCH_BROADCAST_SECRET } from "./lib/tokens.mjs";
+
+const { values: opts } = parseArgs({
+  options: {
+    subs: { type: "string", default: "1000" },
+    rooms: { type: "string", default: "1" },
+    rate: { type: "string", default: "10" },
+    seconds: { type: "string", default: "8" },
+    out: { type: "string" },
+  },
+});
+
+function cdp(url) {
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 30 });
+  let next = 1;
+  const waiting = new Map();
+  ws.on("message", (data) => {
+    const msg = JSON.parse(data.toString());
+    if (msg.id && waiting.has(msg.id)) {
+      waiting.get(msg.id)(msg);
+      waiting.delete(msg.id);
+    }
+  });
+  const opened = new Promise((done, fail) => {
+    ws.once("open", done);
+    ws.once("error", fail);
+  });
+  return {
+    opened,
+    send(method, params = {}) {
+      const id = next++;
+      ws.send(JSON.stringify({ id, method, params }));
+      return new Promise((done) => waiting.set(id, done));
+    },
+    close: () => ws.close(),
+  };
+}
+
+/** Self time per function, in ms, from a V8 CPU profile. */
+function summarize(profile) {
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const self = new Map();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const dt = (profile.timeDeltas[i] ?? 0) / 1000;
+    total += dt;
+    self.set(id, (self.get(id) ?? 0) + dt);
+  });
+  const byFunction = new Map();
+  for (const [id, msTime] of self) {
+    const frame = byId.get(id)?.callFrame ?? {};
+    const file = (frame.url ?? "").split("/").pop();
+    const key = `${frame.functionName || "(anonymous)"}${file ? ` ${file}:${frame.lineNumber + 1}` : ""}`;
+    byFunction.set(key, (byFunction.get(key) ?? 0) + msTime);
+  }
+  return { total, rows: [...byFunction].sort((a, b) => b[1] - a[1]) };
+}
+
+async function main() {
+  const subs = Number(opts.subs);
+  const rooms = Number(opts.rooms);
+  const rate = Number(opts.rate);
+  const seconds = Number(opts.seconds);
+  const workDir = mkdtempSync(join(tmpdir(), "roomcast-profile-"));
+  const hubDir = snapshotHub(workDir);
+  const client = await startWorker("1", join(REPO, "bench/load-client.mjs"), "load client");
+  const publisher = await startWorker("1", join(REPO, "bench/publisher.mjs"), "publisher");
+  const target = await startTarget("hub-workerd", { hubDir, serverCores: "0", heartbeatMs: 30_000 });
+  try {
+    const groups = Array.from({ length: rooms }, (_, i) => ({
+      room: `order-profile${i}`,
+      count: Math.round(subs / rooms),
+      roles: ["kitchen"],
+      subPrefix: `p${i}x`,
+    }));
+    const connect = await client.call("connect", {
+      target: "hub",
+      base: target.wsBase,
+      groups,
+      concurrency: 200,
+      heartbeatMs: 30_000,
+      timeoutMs: 30_000,
+    });
+    const run = (tag, ms) =>
+      publisher.call("run", {
+        url: target.broadcastUrl,
+        secret: BENCH_BROADCAST_SECRET,
+        rate,
+        durationMs: ms,
+        tag,
+        rooms: groups.map((g) => g.room),
+      });
+    await run("w", 2_000);
+    const list = await (await fetch(`http://127.0.0.1:${target.inspectorPort}/json`)).json();
+    const entry = list.find((t) => t.webSocketDebuggerUrl) ?? list[0];
+    const session = cdp(entry.webSocketDebuggerUrl);
+    await session.opened;
+    await session.send("Profiler.enable");
+    await session.send("Profiler.setSamplingInterval", { interval: 100 });
+    await session.send("Profiler.start");
+    const pub = await run("s0", seconds * 1000);
+    await new Promise((done) => setTimeout(done, 1_000));
+    const stopped = await session.send("Profiler.stop");
+    session.close();
+    const { total, rows } = summarize(stopped.result.profile);
+    const lines = [
+      `# V8 profile of the hub's user workerd`,
+      "",
+      `\`node bench/profile.mjs --subs ${subs} --rooms ${rooms} --rate ${rate} --seconds ${seconds}\` on ${new Date().toISOString().slice(0, 16)} UTC: ${connect.opened} sockets in ${rooms} room(s), ${pub.ok} publishes at ${rate}/s on the workerd port. ` +
+        `Sampled ${total.toFixed(0)} ms of the isolate's time (idle included); self time by function, the top 30. ` +
+        "Names come from wrangler's bundle; `(program)` is time in the runtime outside JavaScript, `(idle)` is waiting.",
+      "",
+      "| function | self ms | share |",
+      "| --- | --- | --- |",
+      ...rows
+        .slice(0, 30)
+        .map(
+          ([name, t]) => `| \`${name.replace(/\|/g, "\\|")}\` | ${t.toFixed(1)} | ${((100 * t) / total).toFixed(1)}% |`,
+        ),
+      "",
+    ];
+    const out = opts.out ?? join(REPO, "bench/PROFILE.md");
+    writeFileSync(out, lines.join("\n"));
+    console.error(lines.slice(0, 20).join("\n"));
+    console.error(`written to ${out}`);
+  } finally {
+    await client.call("close").catch(() => {});
+    await target.stop();
+    await client.stop();
+    await publisher.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+process.on("SIGINT", () => {
+  killAllNow();
+  process.exit(130);
+});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    killAllNow();
+    process.exit(1);
+  },
+);
