@@ -9,7 +9,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { type Browser, type BrowserContext, chromium, type Locator, type Page, type Request } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, test } from "vitest";
 import { openClient, waitForFrames } from "../e2e/helpers";
 import { E2E_JWT_SECRET, type Hub, startHub } from "../support/hub-process";
 
@@ -44,6 +44,11 @@ beforeAll(async () => {
     startHub(),
     chromium.launch({ executablePath: chromiumPath, args: CHROMIUM_ARGS }),
   ]);
+});
+
+// A failure is easier to read with what the hub logged (errors of rooms and presence included).
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(() => console.error(`hub output (last 6000 characters):\n${hub?.output().slice(-6_000)}`));
 });
 
 afterAll(async () => {
