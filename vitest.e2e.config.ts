@@ -6,7 +6,8 @@ export default defineConfig({
     include: ["test/e2e/**/*.test.ts", "test/client/**/*.test.{ts,tsx}", "test/browser/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // Each file starts its own hub; two at a time suits a 2-core machine.
-    maxWorkers: 2,
+    // Each file starts its own hub. One file at a time: on a 2-core machine two hubs plus a
+    // browser starve each other, and timing-sensitive tests (backoff spacing, sweeps) flake.
+    maxWorkers: 1,
   },
 });
