@@ -46,9 +46,15 @@ export class RoomHistory {
     return this.storage.kv.get("epoch") as string;
   }
 
-  /** The seq of the last event, 0 before the first. */
+  /**
+   * The seq of the last event, 0 before the first. Read from the log itself (trimming always
+   * keeps the newest events), so a publish writes one row, not a row and a counter.
+   */
   get seq(): number {
-    if (this.seqCache === null) this.seqCache = (this.storage.kv.get("seq") as number | undefined) ?? 0;
+    if (this.seqCache === null) {
+      this.seqCache =
+        this.storage.sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? 0;
+    }
     return this.seqCache;
   }
 
@@ -56,21 +62,18 @@ export class RoomHistory {
    * Gives the event the next seq, stores its frame, and returns the frame to send.
    * The frame is serialized here, once, for every socket and for the log.
    */
-  append(room: string, event: string, data: unknown, store = true): { seq: number; frame: string } {
+  append(room: string, event: string, data: unknown): { seq: number; frame: string } {
     const seq = this.seq + 1;
     const frame = JSON.stringify({ event, room, data, seq, epoch: this.epoch });
     this.seqCache = seq;
-    this.storage.kv.put("seq", seq);
-    if (store) {
-      this.storage.sql.exec(
-        "INSERT INTO events (seq, frame, size, ts) VALUES (?, ?, ?, ?)",
-        seq,
-        frame,
-        frame.length,
-        this.now(),
-      );
-      if (++this.appendedSinceTrim >= TRIM_EVERY) this.trim();
-    }
+    this.storage.sql.exec(
+      "INSERT INTO events (seq, frame, size, ts) VALUES (?, ?, ?, ?)",
+      seq,
+      frame,
+      frame.length,
+      this.now(),
+    );
+    if (++this.appendedSinceTrim >= TRIM_EVERY) this.trim();
     return { seq, frame };
   }
 
