@@ -9,6 +9,12 @@ const started = new Set();
 
 let niceness = 0;
 let realtime = false;
+let nofile = 0;
+
+/** RLIMIT_NOFILE (soft and hard) of every process started from now on, through prlimit; 0 leaves it. */
+export function setNofile(value) {
+  nofile = value;
+}
 
 /** Niceness of every process started from now on (negative needs root); 0 leaves it alone. */
 export function setNiceness(value) {
@@ -29,6 +35,7 @@ export function spawnPinned(cores, argv, options = {}) {
   let full = cores === null ? argv : ["taskset", "-c", cores, ...argv];
   if (realtime) full = ["chrt", "-r", "1", ...full];
   else if (niceness !== 0) full = ["nice", "-n", String(niceness), ...full];
+  if (nofile > 0) full = ["prlimit", `--nofile=${nofile}:${nofile}`, "--", ...full];
   const [command, ...args] = full;
   const child = spawn(command, args, { ...options, detached: true });
   started.add(child);

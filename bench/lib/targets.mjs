@@ -115,10 +115,10 @@ async function findDirectPort(userPid) {
   return null;
 }
 
-export async function startHub(name, { hubDir, serverCores }) {
+export async function startHub(name, { hubDir, serverCores, persistRoot }) {
   const port = await freePort();
   const inspectorPort = await freePort();
-  const persistTo = mkdtempSync(join(tmpdir(), "roomcast-bench-persist-"));
+  const persistTo = mkdtempSync(join(persistRoot ?? tmpdir(), "roomcast-bench-persist-"));
   const argv = [
     process.execPath,
     join(hubDir, "node_modules/wrangler/bin/wrangler.js"),
