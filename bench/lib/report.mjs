@@ -3,7 +3,7 @@
  * repetitions with its spread, the ratio to Socket.io from the same run, where the hub's CPU goes,
  * a production cost model, and what is not yet beaten.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { mergeHistograms, spread } from "./stats.mjs";
 
@@ -499,6 +499,7 @@ export function renderReport(data, outDir) {
     "E is measured inside the C trials, on the same 5,000 sockets before the first publish (a fresh server, sockets idle with heartbeats), to keep the run under 40 minutes.",
     "B steps last 6 s each and the ladder stops at the first failing step (after it the server's backlog would spill into the next step); a failing step's figures are still reported.",
     "Measured windows are 10 s (A, C, D); warm-up 3 s.",
+    "The hub's local storage (`--persist-to`) is on the machine's disk. A side check (A on the workerd port, 2 repetitions each) with it on tmpfs gave p99 59-62 ms against 63-71 ms on disk and the same CPU per message: fsync is not what separates the hub from Socket.io.",
   ];
   p("Deviations from the issue's plan, to fit the 40-minute budget:", ...deviations.map((d) => `- ${d}`));
 
@@ -859,6 +860,35 @@ export function renderReport(data, outDir) {
     table(["target", "processes", "us per publish (fixed)", "us per delivery (marginal)", "trials"], fitRows),
   );
 
+  // ----- profiles (bench/profile.mjs, run separately) -----
+  const profiles = [];
+  for (const [file, what] of [
+    ["PROFILE-A.md", "A-like load (1 room x 1,000, 10/s)"],
+    ["PROFILE-D.md", "D-like load (200 rooms x 5, 100/s)"],
+  ]) {
+    const path = join(outDir, file);
+    if (!existsSync(path)) continue;
+    const rows = readFileSync(path, "utf8")
+      .split("\n")
+      .filter((line) => /^\| `/.test(line))
+      .slice(0, 6)
+      .map((line) =>
+        line
+          .split("|")
+          .slice(1, 4)
+          .map((cell) => cell.trim()),
+      );
+    profiles.push(`- [${file}](${file}), ${what}: ${rows.map(([f, , share]) => `${f} ${share}`).join(", ")}`);
+  }
+  if (profiles.length > 0) {
+    p(
+      "### V8 profiles of the user workerd",
+      "Sampled through wrangler's inspector by `node bench/profile.mjs` (separate runs on the same machine, same priority; the sampler is coarse, so read shares, not decimals). Self time of the top entries:",
+      ...profiles,
+      "`send` is the room object's `send()` wrapper: the native `ws.send` work is charged to it. `append` is `RoomHistory.append` (SQLite INSERT of the event row and the synchronous KV write of `seq`), `get` is synchronous KV reads (`name` and `epoch` are read from storage on every publish). With 1,000 sockets a publish is mostly sends plus the garbage they leave; with 5 sockets it is mostly storage.",
+    );
+  }
+
   // ----- analysis of what is not beaten -----
   const analysis = [];
   const hubFit = fits[HUB]?.user ?? fits[HUB]?.all;
@@ -868,7 +898,7 @@ export function renderReport(data, outDir) {
       `- **CPU per delivered message.** On the workerd port the user workerd alone spends about ${num(hubFit.perDeliveryUs, 1)} us per extra socket and ${num(hubFit.fixedUs / 1000, 2)} ms per publish; Socket.io spends ${num(sioFit.perDeliveryUs, 1)} us per socket and ${num(sioFit.fixedUs / 1000, 2)} ms per publish. ` +
         "The per-socket part is the room object's loop of `ws.send(frame)`: each send on a hibernatable socket crosses from JavaScript into the runtime, frames the message and writes it to its own TCP connection (the kernel share above is that write). Socket.io also writes once per socket, but from a pre-encoded buffer inside one V8 isolate with no runtime boundary. " +
         "The per-publish part is the Worker's HTTP routing, zod validation, the RPC into the room object, and the room's SQLite history (an INSERT, a synchronous KV write of `seq`, and a trim every 50 events). " +
-        "What would beat it: (1) coalescing under load. The hub already sends events published within the same millisecond as one `batch` frame per socket, but an open-loop publisher at these rates sends 10-100 ms apart, so that rarely applies; a window that adapts to the fan-out time (while a fan-out of T ms is being sent, hold what arrives for up to T ms and send it as one batch) would divide the per-socket cost by the batch size exactly when the room is saturated, and cost nothing at low rates; (2) fewer, cheaper writes per publish (keep `seq` in memory and persist it with the event row in one statement, trim by row count without the window query); (3) for very large rooms, fan-out across several objects (shards of a room), which spreads the per-socket cost over several threads/machines in production, something a single Node process cannot do.",
+        "What would beat it: (1) coalescing under load. The hub already sends events published within the same millisecond as one `batch` frame per socket, but an open-loop publisher at these rates sends 10-100 ms apart, so that rarely applies; a window that adapts to the fan-out time (while a fan-out of T ms is being sent, hold what arrives for up to T ms and send it as one batch) would divide the per-socket cost by the batch size exactly when the room is saturated, and cost nothing at low rates; (2) a cheaper publish: keep the room's `name` and `epoch` in memory instead of reading synchronous KV on every publish, keep `seq` in memory and persist it with the event row in one statement, trim by row count without the window query (see the D profile: storage is most of a small-room publish); (3) for very large rooms, fan-out across several objects (shards of a room), which spreads the per-socket cost over several threads/machines in production, something a single Node process cannot do.",
     );
   }
   if (has("A") && targets.includes(PROXY) && targets.includes(HUB)) {
@@ -882,6 +912,9 @@ export function renderReport(data, outDir) {
     "- **Latency (A, C, B).** With one core for everything, a publish to 1,000 sockets occupies the room object for (per-delivery cost x 1,000); every event behind it waits. Latency therefore follows CPU per message: the same changes that cut CPU cut p99. Socket.io's p99 rises for the same reason, later.",
     "- **Memory per socket (E).** workerd keeps, per hibernatable socket, the accepted WebSocket with its attachment and buffers, and the dev proxy holds a second pair of connections per socket. This is local memory only: on Cloudflare memory is not billed per socket, and a hibernated object's sockets cost no duration. It matters only for local runs and tests.",
     "- **Connection storms (F).** Every upgrade runs the Worker (JWT verify with jose, admission), then a call into the room object that accepts the socket, writes its attachment, sends `joined` and sets an alarm (an awaited storage call per connection). In one room these accepts run one after another on the object's thread. In production the Workers run on many machines; only the room object's part stays serial. Cheaper per accept: set the expiry alarm only when it moves earlier without awaiting `getAlarm()` for each socket (keep the next alarm time in memory), and skip feature hooks the room kind does not have.",
+  );
+  analysis.push(
+    "- **Cost at 1,000,000 customers** (next section): the hub's bill is mostly SQLite rows written by the history (3 per publish) and per-room requests, which a Socket.io fleet does not pay for; fewer rows per publish (one row per event, seq kept with it, trims that delete in bulk or history only for rooms that resume) is what would beat it. At 10,000 customers the two cost about the same.",
   );
   p("## What we cannot beat yet, and what would beat it", ...analysis);
 
@@ -923,7 +956,7 @@ export function renderReport(data, outDir) {
         usd(h.total),
         `${usd(h.total - h.lines.heartbeats)}`,
         usd(sio.total),
-        `${sio.vms} x ${a.vm.vcpu} vCPU/${a.vm.memGiB} GiB (CPU needs ${num(sio.coresForCpu + sio.redisCores, 1)} cores, memory ${num(sio.memKiB / 2 ** 20, 1)} GiB)`,
+        `${sio.vms} x ${a.vm.vcpu} vCPU/${a.vm.memGiB} GiB (needs ${num(sio.coresForCpu + sio.redisCores, 1)} vCPU at ${num(a.cpuHeadroom * 100, 0)}% load, ${num(sio.memKiB / 2 ** 20, 1)} GiB of sockets)`,
       ]);
       detail.push(
         `- ${customers.toLocaleString("en-US")} customers, hub: ${num(h.connects / 1e6, 1)} M connections, ${num(h.publishes / 1e6, 1)} M publishes, ${num(h.heartbeats / 1e6, 0)} M heartbeats, ${num(h.gbs / 1e3, 1)} k GB-s, ${num(h.rowsWritten / 1e6, 1)} M rows written, ${num(h.storageGb, 1)} GB stored → ` +
@@ -952,7 +985,7 @@ export function renderReport(data, outDir) {
       ),
       ...detail,
       `Unit prices behind the hub column (past the included amounts): a publish to a one-socket room costs one Worker request ($0.30/M), one Durable Object RPC ($0.15/M) and ${a.rowsWrittenPerPublish} SQLite rows written ($${num(a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM, 2)}/M), so $${num(COST.cf.workerRequestsPerM + COST.cf.doRequestsPerM + a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM, 2)} per million publishes, ${num((100 * a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM) / (COST.cf.workerRequestsPerM + COST.cf.doRequestsPerM + a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM), 0)}% of it storage writes; a socket's heartbeats cost $${num(((COST.month / a.heartbeatS / COST.cf.wsIncomingRatio) * COST.cf.doRequestsPerM) / 1e6, 5)} a month if billed; duration is negligible because objects are active only for the milliseconds of a publish. Batching rooms into one POST (up to 100 per call) removes most Worker requests but not the per-room RPC or the writes.`,
-      "Reading: the hub's bill is driven by requests and SQLite writes (publishes and heartbeats), not by sockets or memory, because hibernated objects cost nothing while idle; at 1,000,000 customers the largest lines are the history writes and, if billed, heartbeats. Fewer rows per publish (one statement for event and seq, cheaper trims) and a longer heartbeat interval move the hub's bill most. The Socket.io fleet is sized by memory and connections, not by message CPU, at these event rates.",
+      "Reading: the hub's bill is driven by requests and SQLite writes (publishes and heartbeats), not by sockets or memory, because hibernated objects cost nothing while idle; at 1,000,000 customers the largest lines are the history writes and, if billed, heartbeats. Fewer rows per publish (one statement for event and seq, cheaper trims) and a longer heartbeat interval move the hub's bill most. The Socket.io fleet is sized mostly by the CPU its sockets' heartbeats and connections take (figure E and F), then memory; message CPU is small at these event rates. The fleet price leaves out operating it (deploys that drop every socket, zones, on-call).",
     );
   }
 
