@@ -25,6 +25,7 @@ const TRIM_EVERY = 50;
 
 export class RoomHistory {
   private seqCache: number | null = null;
+  private epochCache: string | null = null;
   private appendedSinceTrim = 0;
 
   constructor(
@@ -42,8 +43,10 @@ export class RoomHistory {
     if (storage.kv.get("epoch") === undefined) storage.kv.put("epoch", newEpoch());
   }
 
+  /** Drawn once per log and never changed, so read from storage once per wake-up. */
   get epoch(): string {
-    return this.storage.kv.get("epoch") as string;
+    this.epochCache ??= this.storage.kv.get("epoch") as string;
+    return this.epochCache;
   }
 
   /**

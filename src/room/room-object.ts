@@ -50,6 +50,7 @@ const SCHEMA_VERSION = 3;
 export class RoomObject extends DurableObject<Env> implements RoomHost {
   readonly history: RoomHistory;
   private parsedKind: RoomKindName | null = null;
+  private nameCache: string | null = null;
   /** Frames of a burst not yet sent (see BatchFrame), and when the last event was published. */
   private pending: string[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -77,9 +78,10 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     return this.ctx.storage;
   }
 
-  /** The room's name, learnt from the first call that named it. */
+  /** The room's name, learnt from the first call that named it (kept in memory once read). */
   get name(): string {
-    return (this.ctx.storage.kv.get("room") as string | undefined) ?? "";
+    this.nameCache ??= (this.ctx.storage.kv.get("room") as string | undefined) ?? null;
+    return this.nameCache ?? "";
   }
 
   get kind(): RoomKindName {
@@ -92,8 +94,9 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
   }
 
   private rememberRoom(room: string): void {
-    if (this.ctx.storage.kv.get("room") !== room) {
+    if (this.name !== room) {
       this.ctx.storage.kv.put("room", room);
+      this.nameCache = room;
       this.parsedKind = null;
     }
   }
