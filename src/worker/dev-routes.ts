@@ -15,17 +15,19 @@ export const devRoutes = new Hono<{ Bindings: Env }>();
 
 const KNOWN_ROLES = ["admin", "staff", "kitchen", "pool", "support"] as const;
 
-export const devTokenRequestSchema = z.strictObject({
+const devTokenRequestSchema = z.strictObject({
   sub: z.string().regex(ID_PATTERN, "sub must be 1-64 characters of A-Z, a-z, 0-9, _ or -"),
   roles: z.array(z.enum(KNOWN_ROLES)).max(KNOWN_ROLES.length).default([]),
   name: z.string().trim().min(1).max(100).optional(),
   /** Lifetime in seconds (10 s to 24 h); short ones let a person watch a token expire. */
   expiresIn: z.number().int().min(10).max(86_400).default(3600),
 });
-export type DevTokenRequest = z.input<typeof devTokenRequestSchema>;
 
-/** Signs a development token; shared by POST /dev/token and `npm run token`. */
-export async function mintToken(secret: string, request: z.output<typeof devTokenRequestSchema>): Promise<string> {
+/**
+ * Signs a development token for POST /dev/token. `scripts/token.mjs` signs the same claims on its
+ * own: it runs on plain Node and cannot import this TypeScript module.
+ */
+async function mintToken(secret: string, request: z.output<typeof devTokenRequestSchema>): Promise<string> {
   const claims: Record<string, unknown> = { roles: request.roles };
   if (request.name) claims.name = request.name;
   return new SignJWT(claims)
