@@ -409,10 +409,10 @@ export interface ErrorFrame {
   data: ErrorBody;
 }
 /**
- * Several room events in one WebSocket message. A room coalesces events that arrive within the
- * same millisecond as the one before (a burst) into one frame per socket, flushed within about
- * a millisecond; `data` holds the events' own frames, each with its `seq`, in order. At lower
- * rates every event travels alone.
+ * Several room events in one WebSocket message; `data` holds the events' own frames, each with
+ * its `seq`, in order. A room coalesces (see COALESCE) events that arrive within the same
+ * millisecond as the one before (a burst), and events that arrive while its last fan-out is
+ * still going out to its sockets (a saturated room); at lower rates every event travels alone.
  */
 export interface BatchFrame {
   event: "batch";
@@ -421,8 +421,18 @@ export interface BatchFrame {
 }
 export type AnyServerFrame = ServerFrame | BatchFrame | AckFrame | ErrorFrame | { event: "heartbeat-ack" };
 
-/** How long a burst is held before it is sent, in ms. */
-export const BATCH_FLUSH_MS = 1;
+/**
+ * When a room holds events back to send them as one batch frame per socket (room-object.ts).
+ * - A burst (an event within the same millisecond as the one before) is held `burstMs`.
+ * - A saturated room. After a fan-out to N sockets the runtime still has to write N frames,
+ *   which it does after the room's code returns: about 40 us a socket on local workerd, so the
+ *   room takes a fan-out to last N x `perSocketUs` (at most `maxHoldMs`). When that is longer
+ *   than `saturation` x the recent time between its events (an average over the last few), the
+ *   room cannot keep up: an event arriving during a fan-out waits for its end and goes out with
+ *   whatever else arrived, one send per socket instead of one per event. A room that keeps up
+ *   holds nothing, whatever its size.
+ */
+export const COALESCE = { burstMs: 1, perSocketUs: 40, maxHoldMs: 50, saturation: 0.9 } as const;
 
 /** First-pass schema of frames a client reads, so the client never casts raw JSON either. */
 export const serverFrameSchema = z.object({

@@ -10,9 +10,9 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
 import {
-  BATCH_FLUSH_MS,
   type ClientEvent,
   CloseCode,
+  COALESCE,
   ErrorCode,
   type ErrorFrame,
   HEARTBEAT_ACK_FRAME,
@@ -55,6 +55,13 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
   private pending: string[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private lastPublishAt = 0;
+  /** Until when (ms) the last fan-out's frames are taken to be going out (COALESCE, protocol.ts). */
+  private busyUntil = 0;
+  /** How long the last fan-out is taken to last, and the recent time between events (EWMA), ms. */
+  private fanOutMs = 0;
+  private publishGapMs = Number.POSITIVE_INFINITY;
+  /** The alarm this object has set, once read (undefined: not read since the last wake-up). */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -126,30 +133,43 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     const { seq, frame } = this.history.append(this.name, event, data);
     for (const feature of this.features) feature.afterPublish?.(this, event, data, seq, frame);
     const now = Date.now();
-    const burst = this.pending.length > 0 || now === this.lastPublishAt;
-    this.lastPublishAt = now;
-    if (options.except || !burst) {
-      this.flush();
-      return this.fanOut(frame, this.ctx.getWebSockets(), options.except);
+    const gap = now - this.lastPublishAt;
+    if (this.lastPublishAt > 0) {
+      this.publishGapMs = Number.isFinite(this.publishGapMs) ? 0.8 * this.publishGapMs + 0.2 * gap : gap;
     }
-    // A burst: hold the frame briefly and send the lot as one batch frame per socket.
+    this.lastPublishAt = now;
+    // Held only while the room cannot keep up: its fan-outs take longer than its events are apart.
+    const saturated = this.fanOutMs > COALESCE.saturation * this.publishGapMs;
+    const hold = gap === 0 || (saturated && now < this.busyUntil);
+    if (options.except) {
+      this.flush();
+      return this.fanOut(frame, this.ctx.getWebSockets(), options.except, true);
+    }
     this.pending.push(frame);
-    this.flushTimer ??= setTimeout(() => this.flush(), BATCH_FLUSH_MS);
+    // Not held: out now, with anything still waiting (timers run late on a saturated runtime, so
+    // the next arrival after the window sends what the window held).
+    if (!hold) return this.flush();
+    // A burst, or the last fan-out is still going out: what gathers goes as one batch frame per
+    // socket (COALESCE in protocol.ts).
+    this.flushTimer ??= setTimeout(() => this.flush(), Math.max(COALESCE.burstMs, this.busyUntil - now));
     return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
   }
 
-  /** Sends what a burst held back; runs before anything else is sent, so order is kept. */
-  private flush(): void {
+  /**
+   * Sends what was held back, as one frame per socket; runs before anything else is sent, so
+   * order is kept. Returns to how many sockets it went.
+   */
+  private flush(): number {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0) return 0;
     const frames = this.pending;
     this.pending = [];
     const text =
       frames.length === 1
         ? (frames[0] as string)
         : `{"event":"batch","room":${JSON.stringify(this.name)},"data":[${frames.join(",")}]}`;
-    this.fanOut(text, this.ctx.getWebSockets());
+    return this.fanOut(text, this.ctx.getWebSockets(), undefined, true);
   }
 
   sendEphemeral(event: string, data: unknown, options: { except?: WebSocket; only?: WebSocket[] } = {}): number {
@@ -158,10 +178,14 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     return this.fanOut(frame, options.only ?? this.ctx.getWebSockets(), options.except);
   }
 
-  private fanOut(frame: string, sockets: WebSocket[], except?: WebSocket): number {
+  private fanOut(frame: string, sockets: WebSocket[], except?: WebSocket, isEvent = false): number {
     let sent = 0;
     for (const ws of sockets) {
       if (ws !== except && this.send(ws, frame)) sent++;
+    }
+    if (isEvent) {
+      this.fanOutMs = Math.min(COALESCE.maxHoldMs, (sockets.length * COALESCE.perSocketUs) / 1000);
+      this.busyUntil = Date.now() + this.fanOutMs;
     }
     return sent;
   }
@@ -171,8 +195,11 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
   }
 
   async wakeAt(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+    // Remembered, so that a connection storm reads the alarm once rather than once per socket.
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 
   lastHeartbeat(ws: WebSocket): number | null {
@@ -358,6 +385,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
 
   override async alarm(): Promise<void> {
     try {
+      // The alarm that woke us is spent; whatever is set below (or by a feature) replaces it.
+      this.alarmAt = null;
       this.flush();
       const now = Date.now();
       let next = Number.POSITIVE_INFINITY;
@@ -371,8 +400,9 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
         const wanted = await feature.onAlarm?.(this, now);
         if (wanted !== undefined && wanted !== null) next = Math.min(next, wanted);
       }
-      if (Number.isFinite(next)) await this.ctx.storage.setAlarm(next);
+      if (Number.isFinite(next)) await this.wakeAt(next);
     } catch (error) {
+      this.alarmAt = undefined; // the platform retries it: read it again next time
       console.error("room.alarm failed", this.name, describe(error));
       throw error; // let the platform retry the alarm
     }

@@ -64,6 +64,16 @@ describe("token expiry", () => {
     expect((await waitForClose(socket, 6_000)).code).toBe(4001);
   });
 
+  it("moves the alarm earlier when a socket whose token expires sooner joins later", async () => {
+    const room = `order-${uniqueId()}`;
+    const later = await join(room, await signToken({ sub: "k9", roles: ["kitchen"], expiresIn: 4 }));
+    const soon = await join(room, await signToken({ sub: "k10", roles: ["kitchen"], expiresIn: 1 }));
+    // Closed at its own expiry, not at the earlier socket's.
+    expect((await waitForClose(soon, 2_500)).code).toBe(4001);
+    expect(later.ws.readyState).toBe(WebSocket.OPEN);
+    expect((await waitForClose(later, 6_000)).code).toBe(4001);
+  });
+
   it("reschedules the alarm for the next token to expire", async () => {
     const room = `order-${uniqueId()}`;
     const soon = await join(room, await signToken({ sub: "k7", roles: ["kitchen"], expiresIn: 1 }));
