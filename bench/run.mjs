@@ -6,7 +6,9 @@
  *   node bench/run.mjs --smoke         tiny workloads, one repetition, every target, into a temp dir;
  *                                      exits 1 when any target fails to deliver
  *   node bench/run.mjs --report-only F re-renders the report from a results.ndjson
- *   options: --out DIR, --reps N, --only A,B,C,D,F (E runs inside C), --targets hub-wrangler,hub-workerd,socketio
+ *   options: --out DIR, --reps N, --only A,B,C,D,F (E runs inside C), --targets hub-wrangler,hub-workerd,socketio,
+ *            --persist-dir DIR (the hub's local storage; default /dev/shm), --full-ladder (B: run every
+ *            step even after one fails, to see the whole curve)
  *
  * Method (issue 8): a fresh server per trial; servers pinned to one core and the load client and
  * publisher to the other (taskset); one load client on raw `ws` for every target; an open-loop
@@ -14,7 +16,7 @@
  * discarded; targets interleaved A B C / C B A; CPU from /proc/<pid>/stat of every server process.
  */
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -36,6 +38,7 @@ const { values: opts } = parseArgs({
     nice: { type: "string" },
     rt: { type: "string" },
     "persist-dir": { type: "string" },
+    "full-ladder": { type: "boolean", default: false },
   },
 });
 
@@ -336,7 +339,7 @@ async function latencyTrial(ctx, target, workload, result) {
         ` ${Math.round(figures.deliveredPerS)}/s, loss ${figures.lossPct.toFixed(2)}%,` +
         ` ${fmt(figures.cpu.serverUsPerMsg)} us/msg, client ${fmt(figures.cpu.clientPct)}%`,
     );
-    if (workload.ladder && !figures.pass) break;
+    if (workload.ladder && !figures.pass && !opts["full-ladder"]) break;
   }
 }
 
@@ -591,7 +594,10 @@ async function main() {
     publisher: null,
     connect: null,
     // Where the hub's local Durable Object storage lives (SQLite files, fsynced on every commit).
-    persistRoot: opts["persist-dir"] ?? tmpdir(),
+    // tmpfs: the disk is shared with other jobs on this machine, whose writes stall the local
+    // SQLite's fsync (and with it every frame behind the output gate); production storage is not
+    // a local fsync either.
+    persistRoot: opts["persist-dir"] ?? (existsSync("/dev/shm") ? "/dev/shm" : tmpdir()),
     // Shared machine: wait up to this long for it to be nearly idle before a trial...
     quietMaxWaitMs: smoke ? 0 : 20_000,
     quietBelowCores: 0.3,

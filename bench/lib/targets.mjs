@@ -115,6 +115,21 @@ async function findDirectPort(userPid) {
   return null;
 }
 
+/**
+ * Environment of every `wrangler dev` the bench starts. Wrangler's local observability (on by
+ * default) records a trace of every request, RPC call and WebSocket event into a SQLite database
+ * by a collector worker running in the same workerd process as the hub, and the local explorer
+ * adds its own routes: development tooling that production does not run on the hub's thread.
+ * Measured with them on, a D publish cost 1,266 us of CPU per delivery instead of 812.
+ * `BENCH_DEV_TOOLING=1` keeps them on.
+ */
+export const HUB_ENV = {
+  WRANGLER_SEND_METRICS: "false",
+  CLOUDFLARE_CF_FETCH_ENABLED: "false",
+  CI: "true",
+  ...(process.env.BENCH_DEV_TOOLING === "1" ? {} : { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" }),
+};
+
 export async function startHub(name, { hubDir, serverCores, persistRoot }) {
   const port = await freePort();
   const inspectorPort = await freePort();
@@ -141,7 +156,7 @@ export async function startHub(name, { hubDir, serverCores, persistRoot }) {
   ];
   const child = spawnPinned(serverCores, argv, {
     cwd: hubDir,
-    env: { ...process.env, WRANGLER_SEND_METRICS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false", CI: "true" },
+    env: { ...process.env, ...HUB_ENV },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output = collectOutput(child);
