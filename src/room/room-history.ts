@@ -20,6 +20,14 @@ export interface PublishRecord {
   delivered: number;
 }
 
+/** A backend publish's idempotency key, kept on its event row (see `append`). */
+export interface PublishKey {
+  id: string;
+  hash: string;
+  /** Sockets the event went to: what a repeat of the key answers. */
+  delivered: number;
+}
+
 /** How often, in appended events, the log is trimmed. */
 const TRIM_EVERY = 50;
 
@@ -27,6 +35,7 @@ export class RoomHistory {
   private seqCache: number | null = null;
   private epochCache: string | null = null;
   private appendedSinceTrim = 0;
+  private keys: Map<string, PublishRecord & { ts: number }> | null = null;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -35,11 +44,16 @@ export class RoomHistory {
 
   static migrate(storage: DurableObjectStorage): void {
     storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL, size INTEGER NOT NULL, ts INTEGER NOT NULL)",
+      "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL, size INTEGER NOT NULL, ts INTEGER NOT NULL, pid TEXT, phash TEXT, delivered INTEGER)",
     );
-    storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS publishes (id TEXT PRIMARY KEY, hash TEXT NOT NULL, delivered INTEGER NOT NULL, ts INTEGER NOT NULL)",
-    );
+    // Rooms created before idempotency keys moved onto the event rows.
+    const columns = storage.sql.exec("SELECT * FROM events LIMIT 0").columnNames;
+    if (!columns.includes("pid")) {
+      for (const column of ["pid TEXT", "phash TEXT", "delivered INTEGER"]) {
+        storage.sql.exec(`ALTER TABLE events ADD COLUMN ${column}`);
+      }
+    }
+    storage.sql.exec("DROP TABLE IF EXISTS publishes");
     if (storage.kv.get("epoch") === undefined) storage.kv.put("epoch", newEpoch());
   }
 
@@ -65,17 +79,23 @@ export class RoomHistory {
    * Gives the event the next seq, stores its frame, and returns the frame to send.
    * The frame is serialized here, once, for every socket and for the log.
    */
-  append(room: string, event: string, data: unknown): { seq: number; frame: string } {
+  append(room: string, event: string, data: unknown, key?: PublishKey): { seq: number; frame: string } {
     const seq = this.seq + 1;
     const frame = JSON.stringify({ event, room, data, seq, epoch: this.epoch });
     this.seqCache = seq;
+    const ts = this.now();
+    // One row per event, idempotency key included: rows written are most of a publish's bill.
     this.storage.sql.exec(
-      "INSERT INTO events (seq, frame, size, ts) VALUES (?, ?, ?, ?)",
+      "INSERT INTO events (seq, frame, size, ts, pid, phash, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)",
       seq,
       frame,
       frame.length,
-      this.now(),
+      ts,
+      key?.id ?? null,
+      key?.hash ?? null,
+      key?.delivered ?? null,
     );
+    if (key) this.recentKeys().set(key.id, { hash: key.hash, delivered: key.delivered, ts });
     if (++this.appendedSinceTrim >= TRIM_EVERY) this.trim();
     return { seq, frame };
   }
@@ -112,29 +132,30 @@ export class RoomHistory {
       )
       .toArray()[0];
     if (overBudget) this.storage.sql.exec("DELETE FROM events WHERE seq <= ? AND seq <= ?", overBudget.seq, keepFrom);
-    this.storage.sql.exec("DELETE FROM publishes WHERE ts < ?", this.now() - HISTORY.idempotencyWindowMs);
+    const windowStart = this.now() - HISTORY.idempotencyWindowMs;
+    for (const [id, record] of this.keys ?? []) if (record.ts < windowStart) this.keys?.delete(id);
   }
 
   /** The first answer to a publish with this idempotency key, if it came within the window. */
   findPublish(id: string): PublishRecord | null {
-    const row = this.storage.sql
-      .exec<{ hash: string; delivered: number; ts: number }>(
-        "SELECT hash, delivered, ts FROM publishes WHERE id = ?",
-        id,
-      )
-      .toArray()[0];
-    if (!row || row.ts < this.now() - HISTORY.idempotencyWindowMs) return null;
-    return { hash: row.hash, delivered: row.delivered };
+    const record = this.recentKeys().get(id);
+    if (!record || record.ts < this.now() - HISTORY.idempotencyWindowMs) return null;
+    return { hash: record.hash, delivered: record.delivered };
   }
 
-  recordPublish(id: string, hash: string, delivered: number): void {
-    this.storage.sql.exec(
-      "INSERT OR REPLACE INTO publishes (id, hash, delivered, ts) VALUES (?, ?, ?, ?)",
-      id,
-      hash,
-      delivered,
-      this.now(),
+  /**
+   * The keys of the window, read from the event rows once per wake-up (a few rows: only the last
+   * 10 minutes), then kept in memory as events are appended.
+   */
+  private recentKeys(): Map<string, PublishRecord & { ts: number }> {
+    if (this.keys) return this.keys;
+    this.keys = new Map();
+    const rows = this.storage.sql.exec<{ pid: string; phash: string; delivered: number; ts: number }>(
+      "SELECT pid, phash, delivered, ts FROM events WHERE pid IS NOT NULL AND ts >= ? ORDER BY seq",
+      this.now() - HISTORY.idempotencyWindowMs,
     );
+    for (const row of rows) this.keys.set(row.pid, { hash: row.phash, delivered: row.delivered, ts: row.ts });
+    return this.keys;
   }
 }
 

@@ -45,7 +45,7 @@ export const CONNECT_HEADER = "X-Roomcast-Connect";
 /** What a broadcast did in one room. */
 export type RoomDelivery = { delivered: number; duplicate?: true } | { conflict: true };
 
-const SCHEMA_VERSION = 3;
+const SCHEMA_VERSION = 4;
 
 export class RoomObject extends DurableObject<Env> implements RoomHost {
   readonly history: RoomHistory;
@@ -126,11 +126,18 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     }
   }
 
-  publish(event: string, input: unknown, options: { except?: WebSocket } = {}): number {
+  publish(
+    event: string,
+    input: unknown,
+    options: { except?: WebSocket; key?: { id: string; hash: string } } = {},
+  ): number {
     let data = input;
     for (const feature of this.features) if (feature.beforePublish) data = feature.beforePublish(this, event, data);
+    // A keyed publish records its audience with the event, for a repeat of the key to answer.
+    const audience = options.key ? this.openSockets(options.except) : undefined;
+    const key = options.key && audience !== undefined ? { ...options.key, delivered: audience } : undefined;
     // Serialized once, for the log and for every socket.
-    const { seq, frame } = this.history.append(this.name, event, data);
+    const { seq, frame } = this.history.append(this.name, event, data, key);
     for (const feature of this.features) feature.afterPublish?.(this, event, data, seq, frame);
     const now = Date.now();
     const gap = now - this.lastPublishAt;
@@ -143,16 +150,26 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     const hold = gap === 0 || (saturated && now < this.busyUntil);
     if (options.except) {
       this.flush();
-      return this.fanOut(frame, this.ctx.getWebSockets(), options.except, true);
+      const sent = this.fanOut(frame, this.ctx.getWebSockets(), options.except, true);
+      return audience ?? sent;
     }
     this.pending.push(frame);
     // Not held: out now, with anything still waiting (timers run late on a saturated runtime, so
     // the next arrival after the window sends what the window held).
-    if (!hold) return this.flush();
+    if (!hold) {
+      const sent = this.flush();
+      return audience ?? sent;
+    }
     // A burst, or the last fan-out is still going out: what gathers goes as one batch frame per
     // socket (COALESCE in protocol.ts).
     this.flushTimer ??= setTimeout(() => this.flush(), Math.max(COALESCE.burstMs, this.busyUntil - now));
-    return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
+    return audience ?? this.openSockets();
+  }
+
+  private openSockets(except?: WebSocket): number {
+    let open = 0;
+    for (const ws of this.ctx.getWebSockets()) if (ws !== except && ws.readyState === WebSocket.OPEN) open++;
+    return open;
   }
 
   /**
@@ -264,9 +281,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
       const prior = this.history.findPublish(id);
       if (prior) return prior.hash === hash ? { delivered: prior.delivered, duplicate: true } : { conflict: true };
     }
-    const delivered = this.publish(event, data);
-    if (id) this.history.recordPublish(id, hash, delivered);
-    return { delivered };
+    return { delivered: this.publish(event, data, id ? { key: { id, hash } } : {}) };
   }
 
   grant(room: string, userId: string): void {

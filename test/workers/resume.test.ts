@@ -213,14 +213,50 @@ describe("idempotent publish", () => {
     expect(statuses(socket.frames)).toEqual(["ready"]);
   });
 
+  it("keeps each id on its event row: one row written per publish, no separate table", async () => {
+    const room = `order-${uniqueId()}`;
+    const id = uniqueId();
+    await internal("/broadcast", { body: body(id, room) });
+    const stored = await runInDurableObject(env.ROOMS.getByName(room), (_, state) => ({
+      rows: state.storage.sql.exec("SELECT pid, delivered FROM events").toArray(),
+      tables: state.storage.sql.exec("SELECT name FROM sqlite_master WHERE name = 'publishes'").toArray().length,
+    }));
+    expect(stored).toEqual({ rows: [{ pid: id, delivered: 0 }], tables: 0 });
+  });
+
+  it("upgrades a room stored before ids moved onto event rows", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("k", ["kitchen"]));
+    const stub = env.ROOMS.getByName(room);
+    // The previous layout: events without key columns, a publishes table, schema 3.
+    await runInDurableObject(stub, (_, state) => {
+      state.storage.sql.exec("DROP TABLE events");
+      state.storage.sql.exec(
+        "CREATE TABLE events (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL, size INTEGER NOT NULL, ts INTEGER NOT NULL)",
+      );
+      state.storage.sql.exec("CREATE TABLE publishes (id TEXT PRIMARY KEY, hash TEXT, delivered INTEGER, ts INTEGER)");
+      state.storage.kv.put("schema", 3);
+    });
+    await evictDurableObject(stub);
+    const payload = body(uniqueId(), room);
+    await internal("/broadcast", { body: payload });
+    const repeat = await internal("/broadcast", { body: payload });
+    expect(await repeat.json()).toEqual({ delivered: { [room]: 1 } });
+    await waitForFrames(socket, 2);
+    await sleep(50);
+    expect(statuses(socket.frames)).toEqual(["ready"]);
+  });
+
   it("forgets ids after 10 minutes", async () => {
     const room = `order-${uniqueId()}`;
     const socket = await join(room, await tokenFor("k", ["kitchen"]));
     const payload = body(uniqueId(), room);
     await internal("/broadcast", { body: payload });
     await runInDurableObject(env.ROOMS.getByName(room), (_, state) => {
-      state.storage.sql.exec("UPDATE publishes SET ts = ts - ?", HISTORY.idempotencyWindowMs + 1_000);
+      state.storage.sql.exec("UPDATE events SET ts = ts - ?", HISTORY.idempotencyWindowMs + 1_000);
     });
+    // The key's record as a room that just woke up reads it: from the event rows.
+    await evictDurableObject(env.ROOMS.getByName(room));
     await internal("/broadcast", { body: payload });
     await waitForFrames(socket, 3);
     expect(statuses(socket.frames)).toEqual(["ready", "ready"]);
