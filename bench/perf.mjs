@@ -1,0 +1,179 @@
+#!/usr/bin/env node
+/**
+ * Where the hub's user workerd spends its CPU, JavaScript or not: a native profile with Linux
+ * `perf` (call graphs, user and kernel) while the bench's load runs, each sample put in one
+ * category by the frames on its stack. The V8 profile (profile.mjs) sees only JavaScript and
+ * charges a runtime call to its caller; this one shows what the runtime does around it.
+ *
+ *   node bench/perf.mjs [--subs 1000] [--rooms 1] [--rate 10] [--seconds 10] [--out bench/PERF.md]
+ *
+ * Needs `perf` and perf_event_paranoid <= 2 (a user may profile its own processes).
+ */
+import { execFileSync, spawn } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { killAllNow, startWorker } from "./lib/children.mjs";
+import { REPO, snapshotHub, startTarget } from "./lib/targets.mjs";
+import { BENCH_BROADCAST_SECRET } from "./lib/tokens.mjs";
+
+const { values: opts } = parseArgs({
+  options: {
+    subs: { type: "string", default: "1000" },
+    rooms: { type: "string", default: "1" },
+    rate: { type: "string", default: "10" },
+    seconds: { type: "string", default: "10" },
+    out: { type: "string" },
+  },
+});
+
+/**
+ * Categories, first match wins, by a pattern over the sample's whole stack. Order matters: a
+ * frame write inside a JavaScript call counts as the write, a JavaScript call inside the RPC
+ * machinery as the call.
+ */
+const CATEGORIES = [
+  [
+    "garbage collection (V8 and cppgc)",
+    /Heap::Collect|MarkCompact|Scavenge|cppgc::internal::(Marker|Sweeper)|IncrementalMarking/,
+  ],
+  ["ws.send: the JavaScript call into the runtime", /api::WebSocket::send\b|api::WebSocket::send\(/],
+  [
+    "ws.send: the runtime's pump writing each frame",
+    /LegacyWebSocketAdapter::(pump|ensurePumping)|WebSocketPipe|WebSocketImpl::send/,
+  ],
+  ["incoming WebSocket frames and auto-responses", /HibernationManager|WebSocketImpl::receive|readLoop/],
+  ["SQLite (history, idempotency, commits)", /sqlite3|SqliteDatabase|ActorSqlite|SqlStorage/],
+  ["RPC from the Worker into the room object", /JsRpc|capnp::/],
+  ["tracing / tail workers (wrangler dev tooling)", /TailStream|tracing::/],
+  [
+    "HTTP request handling (the publish's Worker fetch)",
+    /WorkerEntrypoint::request|HttpServer|HttpInputStream|HttpOutputStream/,
+  ],
+  ["other JavaScript (the hub's own code)", /Builtins_|v8::internal::Execution|\[JIT\]/],
+  ["kernel, other (loopback TCP, scheduling)", /\[kernel|do_syscall|entry_SYSCALL/],
+];
+
+/** Parses `perf script -F comm,tid,ip,sym,dso` into one array of frames per sample. */
+function parseStacks(text) {
+  const stacks = [];
+  let current = null;
+  for (const line of text.split("\n")) {
+    if (line.trim() === "") {
+      if (current?.length) stacks.push(current);
+      current = null;
+    } else if (/^\s/.test(line)) {
+      const [, rest = "?"] = line.trim().split(/\s+(.*)/);
+      current?.push(rest);
+    } else {
+      if (current?.length) stacks.push(current);
+      current = [];
+    }
+  }
+  if (current?.length) stacks.push(current);
+  return stacks;
+}
+
+function classify(stacks) {
+  const counts = new Map(CATEGORIES.map(([name]) => [name, 0]));
+  counts.set("other runtime work (event loop, promises, I/O wake-ups)", 0);
+  for (const stack of stacks) {
+    const joined = stack.join("\n");
+    const hit = CATEGORIES.find(([, pattern]) => pattern.test(joined));
+    const name = hit ? hit[0] : "other runtime work (event loop, promises, I/O wake-ups)";
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]);
+}
+
+async function main() {
+  const subs = Number(opts.subs);
+  const rooms = Number(opts.rooms);
+  const rate = Number(opts.rate);
+  const seconds = Number(opts.seconds);
+  const workDir = mkdtempSync(join(tmpdir(), "roomcast-perf-"));
+  const hubDir = snapshotHub(workDir);
+  const client = await startWorker("1", join(REPO, "bench/load-client.mjs"), "load client");
+  const publisher = await startWorker("1", join(REPO, "bench/publisher.mjs"), "publisher");
+  const target = await startTarget("hub-workerd", { hubDir, serverCores: "0", heartbeatMs: 30_000 });
+  try {
+    const user = target.processes.find((p) => p.label === "user workerd");
+    const groups = Array.from({ length: rooms }, (_, i) => ({
+      room: `order-perf${i}`,
+      count: Math.round(subs / rooms),
+      roles: ["kitchen"],
+      subPrefix: `q${i}x`,
+    }));
+    const connect = await client.call("connect", {
+      target: "hub",
+      base: target.wsBase,
+      groups,
+      concurrency: 200,
+      heartbeatMs: 30_000,
+      timeoutMs: 30_000,
+    });
+    const run = (tag, ms) =>
+      publisher.call("run", {
+        url: target.broadcastUrl,
+        secret: BENCH_BROADCAST_SECRET,
+        rate,
+        durationMs: ms,
+        tag,
+        rooms: groups.map((g) => g.room),
+      });
+    await run("w", 2_000);
+    const data = join(workDir, "perf.data");
+    const recorder = spawn(
+      "perf",
+      ["record", "-F", "1999", "-g", "-p", String(user.pid), "-o", data, "--", "sleep", String(seconds)],
+      { stdio: "ignore" },
+    );
+    const recorded = new Promise((done) => recorder.once("exit", done));
+    const pub = await run("s0", (seconds + 1) * 1000);
+    await recorded;
+    const script = execFileSync("perf", ["script", "-i", data, "-F", "comm,tid,ip,sym,dso"], {
+      maxBuffer: 1 << 30,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+    });
+    const stacks = parseStacks(script);
+    const rows = classify(stacks);
+    const lines = [
+      "# Native profile of the hub's user workerd",
+      "",
+      `\`node bench/perf.mjs --subs ${subs} --rooms ${rooms} --rate ${rate} --seconds ${seconds}\` on ${new Date().toISOString().slice(0, 16)} UTC: ` +
+        `${connect.opened} sockets in ${rooms} room(s), ${pub.ok} publishes at ${rate}/s on the workerd port; ` +
+        `${stacks.length} samples at 1,999 Hz of the user workerd (user and kernel time, every thread). ` +
+        "Each sample is counted once, in the first category (in this order) with a frame on its stack.",
+      "",
+      "| where the CPU goes | samples | share |",
+      "| --- | --- | --- |",
+      ...rows.map(([name, count]) => `| ${name} | ${count} | ${((100 * count) / stacks.length).toFixed(1)}% |`),
+      "",
+    ];
+    const out = opts.out ?? join(REPO, "bench/PERF.md");
+    writeFileSync(out, lines.join("\n"));
+    console.error(lines.join("\n"));
+    console.error(`written to ${out}`);
+  } finally {
+    await client.call("close").catch(() => {});
+    await target.stop();
+    await client.stop();
+    await publisher.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+process.on("SIGINT", () => {
+  killAllNow();
+  process.exit(130);
+});
+main().then(
+  () => process.exit(0),
+  (error) => {
+    console.error(error);
+    killAllNow();
+    process.exit(1);
+  },
+);
