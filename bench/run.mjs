@@ -7,8 +7,8 @@
  *                                      exits 1 when any target fails to deliver
  *   node bench/run.mjs --report-only F re-renders the report from a results.ndjson
  *   options: --out DIR, --reps N, --only A,B,C,D,F (E runs inside C), --targets hub-wrangler,hub-workerd,socketio,
- *            --persist-dir DIR (the hub's local storage; default /dev/shm), --full-ladder (B: run every
- *            step even after one fails, to see the whole curve)
+ *            --persist-dir DIR (the hub's local storage; default /dev/shm), --stop-ladder (B: stop at the
+ *            first failing step instead of running every step)
  *
  * Method (issue 8): a fresh server per trial; servers pinned to one core and the load client and
  * publisher to the other (taskset); one load client on raw `ws` for every target; an open-loop
@@ -38,7 +38,7 @@ const { values: opts } = parseArgs({
     nice: { type: "string" },
     rt: { type: "string" },
     "persist-dir": { type: "string" },
-    "full-ladder": { type: "boolean", default: false },
+    "stop-ladder": { type: "boolean", default: false },
   },
 });
 
@@ -339,7 +339,7 @@ async function latencyTrial(ctx, target, workload, result) {
         ` ${Math.round(figures.deliveredPerS)}/s, loss ${figures.lossPct.toFixed(2)}%,` +
         ` ${fmt(figures.cpu.serverUsPerMsg)} us/msg, client ${fmt(figures.cpu.clientPct)}%`,
     );
-    if (workload.ladder && !figures.pass && !opts["full-ladder"]) break;
+    if (workload.ladder && !figures.pass && opts["stop-ladder"]) break;
   }
 }
 

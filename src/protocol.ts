@@ -424,15 +424,15 @@ export type AnyServerFrame = ServerFrame | BatchFrame | AckFrame | ErrorFrame | 
 /**
  * When a room holds events back to send them as one batch frame per socket (room-object.ts).
  * - A burst (an event within the same millisecond as the one before) is held `burstMs`.
- * - A saturated room. After a fan-out to N sockets the runtime still has to write N frames,
- *   which it does after the room's code returns: about 40 us a socket on local workerd, so the
- *   room takes a fan-out to last N x `perSocketUs` (at most `maxHoldMs`). When that is longer
- *   than `saturation` x the recent time between its events (an average over the last few), the
- *   room cannot keep up: an event arriving during a fan-out waits for its end and goes out with
- *   whatever else arrived, one send per socket instead of one per event. A room that keeps up
- *   holds nothing, whatever its size.
+ * - A saturated room. After a fan-out the runtime still has to write every socket's frame,
+ *   which it does after the room's code returns (about 30-50 us a socket on local workerd). The
+ *   room times that (a zero-delay timer fires once the queued writes are through) and, when a
+ *   fan-out takes longer than `saturation` x the recent time between its events (an average over
+ *   the last few), it cannot keep up: an event arriving during a fan-out waits for its end (at
+ *   most `maxHoldMs`) and goes out with whatever else arrived, one send per socket instead of one
+ *   per event. A room that keeps up holds nothing, whatever its size, on any runtime.
  */
-export const COALESCE = { burstMs: 1, perSocketUs: 40, maxHoldMs: 50, saturation: 0.9 } as const;
+export const COALESCE = { burstMs: 1, maxHoldMs: 250, saturation: 0.9 } as const;
 
 /** First-pass schema of frames a client reads, so the client never casts raw JSON either. */
 export const serverFrameSchema = z.object({

@@ -57,8 +57,9 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
   private lastPublishAt = 0;
   /** Until when (ms) the last fan-out's frames are taken to be going out (COALESCE, protocol.ts). */
   private busyUntil = 0;
-  /** How long the last fan-out is taken to last, and the recent time between events (EWMA), ms. */
+  /** How long the last timed fan-out took to go out, and the recent time between events (EWMA), ms. */
   private fanOutMs = 0;
+  private timingFanOut = false;
   private publishGapMs = Number.POSITIVE_INFINITY;
   /** The alarm this object has set, once read (undefined: not read since the last wake-up). */
   private alarmAt: number | null | undefined;
@@ -200,11 +201,26 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     for (const ws of sockets) {
       if (ws !== except && this.send(ws, frame)) sent++;
     }
-    if (isEvent) {
-      this.fanOutMs = Math.min(COALESCE.maxHoldMs, (sockets.length * COALESCE.perSocketUs) / 1000);
-      this.busyUntil = Date.now() + this.fanOutMs;
-    }
+    if (isEvent && sockets.length > 1) this.timeFanOut();
     return sent;
+  }
+
+  /**
+   * Measures how long the runtime takes to write a fan-out's frames, which it does after this
+   * code returns: a zero-delay timer set now fires once the event loop has worked through what
+   * is queued before it, the frames included. On a runtime that keeps up that is soon after; on
+   * a saturated one it is late, and the room starts coalescing (COALESCE in protocol.ts).
+   */
+  private timeFanOut(): void {
+    const started = Date.now();
+    this.busyUntil = started + this.fanOutMs;
+    if (this.timingFanOut) return;
+    this.timingFanOut = true;
+    setTimeout(() => {
+      this.timingFanOut = false;
+      this.fanOutMs = Math.min(COALESCE.maxHoldMs, Date.now() - started);
+      this.busyUntil = started + this.fanOutMs;
+    }, 0);
   }
 
   callRoom(room: string, method: string, arg: unknown): Promise<unknown> {
