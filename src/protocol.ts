@@ -21,6 +21,13 @@ export const LIMITS = {
   /** Bad frames tolerated per socket within `badFrameWindowMs` before the socket is closed with 1008. */
   maxBadFrames: 10,
   badFrameWindowMs: 60_000,
+  /**
+   * Inbound frames per socket: a burst of `frameBurst`, then `framesPerSecond` on average
+   * (frame-budget.ts). The burst covers a page replaying hundreds of navigations at once; chat
+   * messages have their own, tighter limit (CHAT).
+   */
+  frameBurst: 600,
+  framesPerSecond: 50,
 } as const;
 
 /** What a room keeps so that clients can resume (see README "Delivery guarantees"). */

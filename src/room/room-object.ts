@@ -18,9 +18,11 @@ import {
   HEARTBEAT_ACK_FRAME,
   HEARTBEAT_FRAME,
   type JoinedPayload,
+  LIMITS,
   type RoomInfo,
 } from "../protocol";
 import { parseRoom, type RoomKindName } from "../room-policy";
+import { FrameBudget } from "./frame-budget";
 import { readInboundFrame } from "./inbound-frame";
 import { type EventHandler, FrameError, type RoomFeature, type RoomHost } from "./room-feature";
 import { ALL_FEATURES, FEATURES_BY_KIND } from "./room-features";
@@ -52,6 +54,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
   private parsedKind: RoomKindName | null = null;
   private nameCache: string | null = null;
   /** Frames of a burst not yet sent (see BatchFrame), and when the last event was published. */
+  private readonly frameBudget = new FrameBudget();
   private pending: string[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private lastPublishAt = 0;
@@ -352,6 +355,12 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
       if (!state) return closeByHub(ws, CloseCode.internalError, "socket state lost");
       const now = Date.now();
       if (state.e * 1000 <= now) return closeByHub(ws, CloseCode.tokenExpired, "token expired");
+      if (!this.frameBudget.take(ws, now)) {
+        const limit = `at most ${LIMITS.framesPerSecond} frames per second (bursts of ${LIMITS.frameBurst})`;
+        this.sendError(ws, ErrorCode.rateLimited, `${limit}: this frame was dropped`);
+        if (countBadFrame(ws, state, now)) closeByHub(ws, CloseCode.policyViolation, "too many frames");
+        return;
+      }
       const frame = readInboundFrame(message);
       ack = frame.ack;
       if (!frame.ok) {
