@@ -259,8 +259,8 @@ export const COST = {
     connectsPerSocketPerDay: 24,
     eventsPerCustomerPerHour: 6,
     socketsPerRoom: 1,
-    /** events row + seq in synchronous KV + the row's later deletion by trim (room-history.ts). */
-    rowsWrittenPerPublish: 3,
+    /** the event row (idempotency key included) + its later deletion by trim (room-history.ts). */
+    rowsWrittenPerPublish: 2,
     historyBytesPerRoom: 200 * 250,
     vm: { vcpu: 2, memGiB: 4, usdPerMonth: 30 },
     cpuHeadroom: 0.5,
@@ -497,9 +497,10 @@ export function renderReport(data, outDir) {
   );
   const deviations = [
     "E is measured inside the C trials, on the same 5,000 sockets before the first publish (a fresh server, sockets idle with heartbeats), to keep the run under 40 minutes.",
-    "B steps last 6 s each and the ladder stops at the first failing step (after it the server's backlog would spill into the next step); a failing step's figures are still reported.",
+    "B steps last 6 s each and every step runs, also after one fails, so that the table shows the whole curve (CPU per message as the rate rises, where coalescing starts); a failing step's backlog can spill into the next step, which only makes the later steps harder. The sustainable rate counts only steps whose lower steps all passed.",
     "Measured windows are 10 s (A, C, D); warm-up 3 s.",
-    "The hub's local storage (`--persist-to`) is on the machine's disk. A side check (A on the workerd port, 2 repetitions each) with it on tmpfs gave p99 59-62 ms against 63-71 ms on disk and the same CPU per message: fsync is not what separates the hub from Socket.io.",
+    "The hub's local storage (`--persist-to`) is on tmpfs (/dev/shm). The machine's disk is shared with other jobs, whose writes stall the local SQLite's fsync, and every frame of a publish waits for that commit (the output gate); production storage is not a local fsync either. An earlier run with storage on disk gave A p99 63-71 ms against 59-62 ms on tmpfs and the same CPU per message.",
+    "`wrangler dev` runs with its local observability and explorer off (`X_LOCAL_OBSERVABILITY=false`, `X_LOCAL_EXPLORER=false`; `BENCH_DEV_TOOLING=1` keeps them). On by default, the observability collector records a trace of every request, RPC call and WebSocket event into SQLite inside the hub's own workerd process: perf put it at about a fifth of that process's CPU in D, and D cost 1,266 us per delivery with it against 812 without. It is development tooling that production does not run on the hub's thread.",
   ];
   p("Deviations from the issue's plan, to fit the 40-minute budget:", ...deviations.map((d) => `- ${d}`));
 
@@ -635,7 +636,7 @@ export function renderReport(data, outDir) {
     }
     p(
       `### B: ${w.title}`,
-      "A step passes with p99 < 100 ms and no loss; the ladder stops after the first step that fails. `passed` counts repetitions.",
+      "A step passes with p99 < 100 ms and no loss; every step runs; the sustainable rate is the highest step with every step up to it passed. `passed` counts repetitions.",
       table(
         [
           "target",
@@ -880,12 +881,34 @@ export function renderReport(data, outDir) {
       );
     profiles.push(`- [${file}](${file}), ${what}: ${rows.map(([f, , share]) => `${f} ${share}`).join(", ")}`);
   }
+  const natives = [];
+  for (const [file, what] of [
+    ["PERF-A.md", "A-like load (1 room x 1,000, 10/s)"],
+    ["PERF-D.md", "D-like load (200 rooms x 5, 100/s)"],
+  ]) {
+    const path = join(outDir, file);
+    if (!existsSync(path)) continue;
+    const rows = readFileSync(path, "utf8")
+      .split("\n")
+      .filter((line) => /^\| [^-]/.test(line) && !line.startsWith("| where"))
+      .slice(0, 6)
+      .map((line) => line.split("|").map((cell) => cell.trim()));
+    natives.push(`- [${file}](${file}), ${what}: ${rows.map((cells) => `${cells[1]} ${cells[3]}`).join("; ")}`);
+  }
+  if (natives.length > 0) {
+    p(
+      "### Native profiles of the user workerd (Linux perf)",
+      "`node bench/perf.mjs` samples the user workerd with `perf record -g` (user and kernel, every thread) under the same load and puts each sample in one category by the frames on its stack. Unlike the V8 profile below it sees the runtime's own work:",
+      ...natives,
+      "In A the hub's own JavaScript (the send loop, serialization, history) is a few percent. The rest is the runtime delivering frames: the JavaScript call into `ws.send`, the per-socket pump that writes each frame through the runtime's WebSocket layers, the event-loop and promise machinery that resumes after each write, and the kernel's loopback TCP (the receiving client's side of the loopback runs in the sender's context). In D a publish is mostly the runtime's HTTP request and RPC machinery; SQLite is under a tenth.",
+    );
+  }
   if (profiles.length > 0) {
     p(
       "### V8 profiles of the user workerd",
       "Sampled through wrangler's inspector by `node bench/profile.mjs` (separate runs on the same machine, same priority; the sampler is coarse, so read shares, not decimals). Self time of the top entries:",
       ...profiles,
-      "`send` is the room object's `send()` wrapper: the native `ws.send` work is charged to it. `append` is `RoomHistory.append` (SQLite INSERT of the event row and the synchronous KV write of `seq`), `get` is synchronous KV reads (`name` and `epoch` are read from storage on every publish). With 1,000 sockets a publish is mostly sends plus the garbage they leave; with 5 sockets it is mostly storage.",
+      "`send` is the room object's `send()` wrapper: the native `ws.send` work is charged to it. These profiles were taken before the room kept its name and epoch in memory (the `get` entries) and before the seq counter and the idempotency table were folded into the event row (`append`); the native profiles above are of the current code.",
     );
   }
 
@@ -896,9 +919,10 @@ export function renderReport(data, outDir) {
   if (hubFit && sioFit) {
     analysis.push(
       `- **CPU per delivered message.** On the workerd port the user workerd alone spends about ${num(hubFit.perDeliveryUs, 1)} us per extra socket and ${num(hubFit.fixedUs / 1000, 2)} ms per publish; Socket.io spends ${num(sioFit.perDeliveryUs, 1)} us per socket and ${num(sioFit.fixedUs / 1000, 2)} ms per publish. ` +
-        "The per-socket part is the room object's loop of `ws.send(frame)`: each send on a hibernatable socket crosses from JavaScript into the runtime, frames the message and writes it to its own TCP connection (the kernel share above is that write). Socket.io also writes once per socket, but from a pre-encoded buffer inside one V8 isolate with no runtime boundary. " +
-        "The per-publish part is the Worker's HTTP routing, zod validation, the RPC into the room object, and the room's SQLite history (an INSERT, a synchronous KV write of `seq`, and a trim every 50 events). " +
-        "What would beat it: (1) coalescing under load. The hub already sends events published within the same millisecond as one `batch` frame per socket, but an open-loop publisher at these rates sends 10-100 ms apart, so that rarely applies; a window that adapts to the fan-out time (while a fan-out of T ms is being sent, hold what arrives for up to T ms and send it as one batch) would divide the per-socket cost by the batch size exactly when the room is saturated, and cost nothing at low rates; (2) a cheaper publish: keep the room's `name` and `epoch` in memory instead of reading synchronous KV on every publish, keep `seq` in memory and persist it with the event row in one statement, trim by row count without the window query (see the D profile: storage is most of a small-room publish); (3) for very large rooms, fan-out across several objects (shards of a room), which spreads the per-socket cost over several threads/machines in production, something a single Node process cannot do.",
+        "The per-socket part is the runtime's cost of one frame: a micro-benchmark of the same workerd (1,000 sockets, 200 fan-outs per variant, server and client on separate cores) measured about 30-38 us of workerd CPU per delivered frame in every variant: hibernatable or plain sockets, text or one reused binary buffer, with or without a SQLite write before the sends (the output gate), through RPC or `fetch()`, with the socket list cached, with 1 KiB attachments, 200 B or 2 KB frames, and about 30 us on bare `workerd serve` without wrangler or the inspector. The native profile agrees: the hub's JavaScript is a few percent of a fan-out. Socket.io writes a pre-encoded buffer to each socket from inside one V8 isolate, with no runtime layers between JavaScript and the socket. " +
+        "The one lever that moved the cost in that micro-benchmark is fewer frames: five events to the same socket in one fan-out cost about 18-20 us each instead of 30-35, i.e. about 13 us per socket per fan-out plus 12-15 us per event. The hub uses it where it costs no latency: a burst within one millisecond, and a saturated room (COALESCE in src/protocol.ts: once a big room's fan-outs take longer than its events are apart, an event arriving during a fan-out is held to its end and goes out in one batch frame with whatever else arrived; B above shows CPU per message falling as the rate rises). At A's 10 events per second, 100 ms apart, there is nothing to batch without holding events back. " +
+        "The per-publish part is mostly the runtime's HTTP request and RPC machinery under `wrangler dev` (the same micro-benchmark measured 2.5-4 ms of CPU per request under wrangler dev against 0.4 ms on bare workerd); the hub's history is one SQLite row per publish. " +
+        "What would beat it: (1) a runtime with a cheaper frame path, which production may be and this machine cannot show; (2) an opt-in delivery window for rooms that tolerate it (for example the kitchen display accepting 50 ms): batching every socket's frames would cut the per-event cost by up to half at any rate, at the price of that latency, so it is a product decision, not a default; (3) for very large rooms, fan-out across several objects (shards of a room), which spreads the per-socket cost over several threads and machines in production, something a single Node process cannot do.",
     );
   }
   if (has("A") && targets.includes(PROXY) && targets.includes(HUB)) {
@@ -909,12 +933,14 @@ export function renderReport(data, outDir) {
     );
   }
   analysis.push(
-    "- **Latency (A, C, B).** With one core for everything, a publish to 1,000 sockets occupies the room object for (per-delivery cost x 1,000); every event behind it waits. Latency therefore follows CPU per message: the same changes that cut CPU cut p99. Socket.io's p99 rises for the same reason, later.",
+    "- **Latency (A, C, B).** With one core for everything, a publish to 1,000 sockets occupies the runtime for (per-frame cost x 1,000), about 40 ms here, and the first socket's frame leaves only after the room's send loop has queued them all: p50 is about half a fan-out, p90 about a whole one. Every event behind it waits. Socket.io's p99 rises for the same reason, later.",
+    "- **Saturation (B at 30-50/s, C).** Once a room's fan-outs take longer than its events are apart, the room coalesces (COALESCE in src/protocol.ts; it times each fan-out, so it adapts to whatever the runtime costs): CPU per delivered message falls as the rate rises (B above) because several events share one frame per socket, and p50 stays bounded instead of growing with the backlog. In the previous full run, before this, 30/s had p50 87 ms at 96% of a core and 50/s was out of reach; C's p99 was 606 ms in a run of this code's predecessor on the same day and is 185 ms here. It does not bring p99 under 100 ms at 30/s and above: an event can wait for the fan-out in progress and then ride the next one.",
+    "- **Tails at low load.** About 1% of the hub's events on the workerd port arrived 60-150 ms late while p50 stayed near 25 ms (A: p90 40 ms, max about 150 ms; D: p50 under 4 ms, p99 85 ms), which alone fails B's 5-20/s steps. Socket.io shows none in the same run. Back-to-back D checks gave the same tails with the room code from before this change set (p99 75-110 ms), D through wrangler's proxy port had none (p99 22 ms), and 1,000 HTTP publishes straight to the workerd port with no sockets stayed under 27 ms. So they come with many sockets on the direct port, in the runtime or the loopback, not from the room's history, timers or coalescing; their cause is not found. The previous full run, on a quieter machine, had A p99 74 ms and D p99 15 ms.",
     "- **Memory per socket (E).** workerd keeps, per hibernatable socket, the accepted WebSocket with its attachment and buffers, and the dev proxy holds a second pair of connections per socket. This is local memory only: on Cloudflare memory is not billed per socket, and a hibernated object's sockets cost no duration. It matters only for local runs and tests.",
-    "- **Connection storms (F).** Every upgrade runs the Worker (JWT verify with jose, admission), then a call into the room object that accepts the socket, writes its attachment, sends `joined` and sets an alarm (an awaited storage call per connection). In one room these accepts run one after another on the object's thread. In production the Workers run on many machines; only the room object's part stays serial. Cheaper per accept: set the expiry alarm only when it moves earlier without awaiting `getAlarm()` for each socket (keep the next alarm time in memory), and skip feature hooks the room kind does not have.",
+    "- **Connection storms (F).** Every upgrade runs the Worker (JWT verify with jose, admission, the per-user rate limit) and then a request into the room object that accepts the socket, writes its attachment and sends `joined`; the room keeps its next alarm time in memory, so a storm reads the alarm once. Under `wrangler dev` each of those requests pays the runtime's per-request cost (2.5-4 ms of CPU against 0.4 ms on bare workerd, see above), and in one room the accepts run one after another on the object's thread. In production the Workers run on many machines; only the room object's part stays serial.",
   );
   analysis.push(
-    "- **Cost at 1,000,000 customers** (next section): the hub's bill is mostly SQLite rows written by the history (3 per publish) and per-room requests, which a Socket.io fleet does not pay for; fewer rows per publish (one row per event, seq kept with it, trims that delete in bulk or history only for rooms that resume) is what would beat it. At 10,000 customers the two cost about the same.",
+    "- **Cost at 1,000,000 customers** (next section): the hub's bill is mostly SQLite rows written by the history and per-room requests, which a Socket.io fleet does not pay for. A publish now writes one row (the event, with its idempotency key) and its trim deletes it later: 2 rows, down from 4 (a separate seq counter and an idempotency table each cost a row and its deletion). What would beat it further: history only for rooms whose clients resume (personal and order rooms do; a kitchen display could refetch), or fewer, larger events. At 10,000 customers the two cost about the same.",
   );
   p("## What we cannot beat yet, and what would beat it", ...analysis);
 
@@ -975,7 +1001,7 @@ export function renderReport(data, outDir) {
       "Assumptions (not measured here; change them in `bench/lib/report.mjs`): " +
         `${a.socketsPerCustomer} socket per connected customer, connected around the clock; ${a.connectsPerSocketPerDay} (re)connections per socket per day (mobile networks, app resumes, hourly tokens); ` +
         `${a.eventsPerCustomerPerHour} events per customer per hour, each published to a room of ${a.socketsPerRoom} socket (personal and order rooms); heartbeats every ${a.heartbeatS} s, counted as billed incoming messages (whether an auto-responded heartbeat is billed is not stated; the second hub column leaves them out); ` +
-        `${a.rowsWrittenPerPublish} SQLite rows written per publish (event row, \`seq\`, the row's later deletion) and one per connection (the expiry alarm); ${num(a.historyBytesPerRoom / 1000, 0)} kB of history per room. ` +
+        `${a.rowsWrittenPerPublish} SQLite rows written per publish (the event row, which also holds the idempotency key, and its later deletion; a \`notification\` adds its own row) and one per connection (the expiry alarm); ${num(a.historyBytesPerRoom / 1000, 0)} kB of history per room. ` +
         `Hub duration = measured user-workerd CPU per publish (fixed ${num(hubM.fixedUs / 1000, 2)} ms + ${num(hubM.perDeliveryUs, 1)} us per socket) and per connection (${num(hubM.workerUsPerConnect / 1000, 2)} ms), as wall time of an active object. ` +
         `Socket.io fleet: VMs of ${a.vm.vcpu} vCPU / ${a.vm.memGiB} GiB at ${usd(a.vm.usdPerMonth)}/month (assumed list price), one Node process per vCPU, sized to ${num(a.cpuHeadroom * 100, 0)}% CPU and ${num(a.memHeadroom * 100, 0)}% memory, at least ${a.minServers}; memory ${num(sioM.kibPerSocket, 1)} KiB per socket and ${num(sioM.baselineKiB / 1024, 0)} MiB per process (figure E), CPU ${num(sioM.fixedUs, 0)} us per publish + ${num(sioM.perDeliveryUs, 1)} us per delivery (A, C, D), ${num(sioM.idleUsPerSocketPerS, 3)} us per socket-second idle (E), ${num(sioM.usPerConnect / 1000, 2)} ms per connection (F); ` +
         `the Redis adapter makes every process see every publish (${a.redisFanInUsPerPublishPerProcess} us each, assumed); Redis ${usd(a.redisUsdPerMonth(10_000))}/month (small managed) at 10,000 and ${usd(a.redisUsdPerMonth(1_000_000))}/month (HA, larger) at 1,000,000; a load balancer with sticky sessions ${usd(a.loadBalancerUsdPerMonth)}/month. People to run the fleet are not priced.`,
@@ -985,7 +1011,7 @@ export function renderReport(data, outDir) {
       ),
       ...detail,
       `Unit prices behind the hub column (past the included amounts): a publish to a one-socket room costs one Worker request ($0.30/M), one Durable Object RPC ($0.15/M) and ${a.rowsWrittenPerPublish} SQLite rows written ($${num(a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM, 2)}/M), so $${num(COST.cf.workerRequestsPerM + COST.cf.doRequestsPerM + a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM, 2)} per million publishes, ${num((100 * a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM) / (COST.cf.workerRequestsPerM + COST.cf.doRequestsPerM + a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM), 0)}% of it storage writes; a socket's heartbeats cost $${num(((COST.month / a.heartbeatS / COST.cf.wsIncomingRatio) * COST.cf.doRequestsPerM) / 1e6, 5)} a month if billed; duration is negligible because objects are active only for the milliseconds of a publish. Batching rooms into one POST (up to 100 per call) removes most Worker requests but not the per-room RPC or the writes.`,
-      "Reading: the hub's bill is driven by requests and SQLite writes (publishes and heartbeats), not by sockets or memory, because hibernated objects cost nothing while idle; at 1,000,000 customers the largest lines are the history writes and, if billed, heartbeats. Fewer rows per publish (one statement for event and seq, cheaper trims) and a longer heartbeat interval move the hub's bill most. The Socket.io fleet is sized mostly by the CPU its sockets' heartbeats and connections take (figure E and F), then memory; message CPU is small at these event rates. The fleet price leaves out operating it (deploys that drop every socket, zones, on-call).",
+      "Reading: the hub's bill is driven by requests and SQLite writes (publishes and heartbeats), not by sockets or memory, because hibernated objects cost nothing while idle; at 1,000,000 customers the largest lines are the history writes and, if billed, heartbeats. Fewer rows per publish (history only where clients resume) and a longer heartbeat interval move the hub's bill most. The Socket.io fleet is sized mostly by the CPU its sockets' heartbeats and connections take (figure E and F), then memory; message CPU is small at these event rates. The fleet price leaves out operating it (deploys that drop every socket, zones, on-call).",
     );
   }
 
