@@ -10,23 +10,12 @@
  * Needs `perf` and perf_event_paranoid <= 2 (a user may profile its own processes).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { killAllNow, startWorker } from "./lib/children.mjs";
-import { REPO, snapshotHub, startTarget } from "./lib/targets.mjs";
-import { BENCH_BROADCAST_SECRET } from "./lib/tokens.mjs";
+import { REPO } from "./lib/targets.mjs";
+import { loadOptions, runMain, underLoad } from "./lib/under-load.mjs";
 
-const { values: opts } = parseArgs({
-  options: {
-    subs: { type: "string", default: "1000" },
-    rooms: { type: "string", default: "1" },
-    rate: { type: "string", default: "10" },
-    seconds: { type: "string", default: "10" },
-    out: { type: "string" },
-  },
-});
+const opts = loadOptions(10);
 
 /**
  * Categories, first match wins, by a pattern over the sample's whole stack. Order matters: a
@@ -88,41 +77,9 @@ function classify(stacks) {
 }
 
 async function main() {
-  const subs = Number(opts.subs);
-  const rooms = Number(opts.rooms);
-  const rate = Number(opts.rate);
-  const seconds = Number(opts.seconds);
-  const workDir = mkdtempSync(join(tmpdir(), "roomcast-perf-"));
-  const hubDir = snapshotHub(workDir);
-  const client = await startWorker("1", join(REPO, "bench/load-client.mjs"), "load client");
-  const publisher = await startWorker("1", join(REPO, "bench/publisher.mjs"), "publisher");
-  const target = await startTarget("hub-workerd", { hubDir, serverCores: "0", heartbeatMs: 30_000 });
-  try {
+  const { subs, rooms, rate, seconds } = opts;
+  await underLoad(opts, async ({ target, opened, publish, workDir }) => {
     const user = target.processes.find((p) => p.label === "user workerd");
-    const groups = Array.from({ length: rooms }, (_, i) => ({
-      room: `order-perf${i}`,
-      count: Math.round(subs / rooms),
-      roles: ["kitchen"],
-      subPrefix: `q${i}x`,
-    }));
-    const connect = await client.call("connect", {
-      target: "hub",
-      base: target.wsBase,
-      groups,
-      concurrency: 200,
-      heartbeatMs: 30_000,
-      timeoutMs: 30_000,
-    });
-    const run = (tag, ms) =>
-      publisher.call("run", {
-        url: target.broadcastUrl,
-        secret: BENCH_BROADCAST_SECRET,
-        rate,
-        durationMs: ms,
-        tag,
-        rooms: groups.map((g) => g.room),
-      });
-    await run("w", 2_000);
     const data = join(workDir, "perf.data");
     const recorder = spawn(
       "perf",
@@ -130,7 +87,7 @@ async function main() {
       { stdio: "ignore" },
     );
     const recorded = new Promise((done) => recorder.once("exit", done));
-    const pub = await run("s0", (seconds + 1) * 1000);
+    const pub = await publish((seconds + 1) * 1000);
     await recorded;
     const script = execFileSync("perf", ["script", "-i", data, "-F", "comm,tid,ip,sym,dso"], {
       maxBuffer: 1 << 30,
@@ -143,7 +100,7 @@ async function main() {
       "# Native profile of the hub's user workerd",
       "",
       `\`node bench/perf.mjs --subs ${subs} --rooms ${rooms} --rate ${rate} --seconds ${seconds}\` on ${new Date().toISOString().slice(0, 16)} UTC: ` +
-        `${connect.opened} sockets in ${rooms} room(s), ${pub.ok} publishes at ${rate}/s on the workerd port; ` +
+        `${opened} sockets in ${rooms} room(s), ${pub.ok} publishes at ${rate}/s on the workerd port; ` +
         `${stacks.length} samples at 1,999 Hz of the user workerd (user and kernel time, every thread). ` +
         "Each sample is counted once, in the first category (in this order) with a frame on its stack.",
       "",
@@ -156,24 +113,7 @@ async function main() {
     writeFileSync(out, lines.join("\n"));
     console.error(lines.join("\n"));
     console.error(`written to ${out}`);
-  } finally {
-    await client.call("close").catch(() => {});
-    await target.stop();
-    await client.stop();
-    await publisher.stop();
-    rmSync(workDir, { recursive: true, force: true });
-  }
+  });
 }
 
-process.on("SIGINT", () => {
-  killAllNow();
-  process.exit(130);
-});
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -7,24 +7,13 @@
  *
  *   node bench/profile.mjs [--subs 1000] [--rooms 1] [--rate 10] [--seconds 8] [--out bench/PROFILE.md]
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import WebSocket from "ws";
-import { killAllNow, startWorker } from "./lib/children.mjs";
-import { REPO, snapshotHub, startTarget } from "./lib/targets.mjs";
-import { BENCH_BROADCAST_SECRET } from "./lib/tokens.mjs";
+import { REPO } from "./lib/targets.mjs";
+import { loadOptions, runMain, underLoad } from "./lib/under-load.mjs";
 
-const { values: opts } = parseArgs({
-  options: {
-    subs: { type: "string", default: "1000" },
-    rooms: { type: "string", default: "1" },
-    rate: { type: "string", default: "10" },
-    seconds: { type: "string", default: "8" },
-    out: { type: "string" },
-  },
-});
+const opts = loadOptions(8);
 
 function cdp(url) {
   const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 1 << 30 });
@@ -73,40 +62,8 @@ function summarize(profile) {
 }
 
 async function main() {
-  const subs = Number(opts.subs);
-  const rooms = Number(opts.rooms);
-  const rate = Number(opts.rate);
-  const seconds = Number(opts.seconds);
-  const workDir = mkdtempSync(join(tmpdir(), "roomcast-profile-"));
-  const hubDir = snapshotHub(workDir);
-  const client = await startWorker("1", join(REPO, "bench/load-client.mjs"), "load client");
-  const publisher = await startWorker("1", join(REPO, "bench/publisher.mjs"), "publisher");
-  const target = await startTarget("hub-workerd", { hubDir, serverCores: "0", heartbeatMs: 30_000 });
-  try {
-    const groups = Array.from({ length: rooms }, (_, i) => ({
-      room: `order-profile${i}`,
-      count: Math.round(subs / rooms),
-      roles: ["kitchen"],
-      subPrefix: `p${i}x`,
-    }));
-    const connect = await client.call("connect", {
-      target: "hub",
-      base: target.wsBase,
-      groups,
-      concurrency: 200,
-      heartbeatMs: 30_000,
-      timeoutMs: 30_000,
-    });
-    const run = (tag, ms) =>
-      publisher.call("run", {
-        url: target.broadcastUrl,
-        secret: BENCH_BROADCAST_SECRET,
-        rate,
-        durationMs: ms,
-        tag,
-        rooms: groups.map((g) => g.room),
-      });
-    await run("w", 2_000);
+  const { subs, rooms, rate, seconds } = opts;
+  await underLoad(opts, async ({ target, opened, publish }) => {
     const list = await (await fetch(`http://127.0.0.1:${target.inspectorPort}/json`)).json();
     const entry = list.find((t) => t.webSocketDebuggerUrl) ?? list[0];
     const session = cdp(entry.webSocketDebuggerUrl);
@@ -114,7 +71,7 @@ async function main() {
     await session.send("Profiler.enable");
     await session.send("Profiler.setSamplingInterval", { interval: 100 });
     await session.send("Profiler.start");
-    const pub = await run("s0", seconds * 1000);
+    const pub = await publish(seconds * 1000);
     await new Promise((done) => setTimeout(done, 1_000));
     const stopped = await session.send("Profiler.stop");
     session.close();
@@ -122,7 +79,7 @@ async function main() {
     const lines = [
       `# V8 profile of the hub's user workerd`,
       "",
-      `\`node bench/profile.mjs --subs ${subs} --rooms ${rooms} --rate ${rate} --seconds ${seconds}\` on ${new Date().toISOString().slice(0, 16)} UTC: ${connect.opened} sockets in ${rooms} room(s), ${pub.ok} publishes at ${rate}/s on the workerd port. ` +
+      `\`node bench/profile.mjs --subs ${subs} --rooms ${rooms} --rate ${rate} --seconds ${seconds}\` on ${new Date().toISOString().slice(0, 16)} UTC: ${opened} sockets in ${rooms} room(s), ${pub.ok} publishes at ${rate}/s on the workerd port. ` +
         `Sampled ${total.toFixed(0)} ms of the isolate's time (idle included); self time by function, the top 30. ` +
         "Names come from wrangler's bundle; `(program)` is time in the runtime outside JavaScript, `(idle)` is waiting.",
       "",
@@ -139,24 +96,7 @@ async function main() {
     writeFileSync(out, lines.join("\n"));
     console.error(lines.slice(0, 20).join("\n"));
     console.error(`written to ${out}`);
-  } finally {
-    await client.call("close").catch(() => {});
-    await target.stop();
-    await client.stop();
-    await publisher.stop();
-    rmSync(workDir, { recursive: true, force: true });
-  }
+  });
 }
 
-process.on("SIGINT", () => {
-  killAllNow();
-  process.exit(130);
-});
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -861,40 +861,41 @@ export function renderReport(data, outDir) {
     table(["target", "processes", "us per publish (fixed)", "us per delivery (marginal)", "trials"], fitRows),
   );
 
-  // ----- profiles (bench/profile.mjs, run separately) -----
-  const profiles = [];
-  for (const [file, what] of [
-    ["PROFILE-A.md", "A-like load (1 room x 1,000, 10/s)"],
-    ["PROFILE-D.md", "D-like load (200 rooms x 5, 100/s)"],
-  ]) {
+  // ----- profiles (bench/profile.mjs and bench/perf.mjs, run separately) -----
+  /** The first rows of a profile's table in `file`, as "name share" pairs, when the file exists. */
+  const summary = (file, what, isRow, cellsOf, separator) => {
     const path = join(outDir, file);
-    if (!existsSync(path)) continue;
-    const rows = readFileSync(path, "utf8")
-      .split("\n")
-      .filter((line) => /^\| `/.test(line))
-      .slice(0, 6)
-      .map((line) =>
-        line
-          .split("|")
-          .slice(1, 4)
-          .map((cell) => cell.trim()),
-      );
-    profiles.push(`- [${file}](${file}), ${what}: ${rows.map(([f, , share]) => `${f} ${share}`).join(", ")}`);
-  }
-  const natives = [];
-  for (const [file, what] of [
-    ["PERF-A.md", "A-like load (1 room x 1,000, 10/s)"],
-    ["PERF-D.md", "D-like load (200 rooms x 5, 100/s)"],
-  ]) {
-    const path = join(outDir, file);
-    if (!existsSync(path)) continue;
-    const rows = readFileSync(path, "utf8")
-      .split("\n")
-      .filter((line) => /^\| [^-]/.test(line) && !line.startsWith("| where"))
-      .slice(0, 6)
-      .map((line) => line.split("|").map((cell) => cell.trim()));
-    natives.push(`- [${file}](${file}), ${what}: ${rows.map((cells) => `${cells[1]} ${cells[3]}`).join("; ")}`);
-  }
+    if (!existsSync(path)) return null;
+    const rows = readFileSync(path, "utf8").split("\n").filter(isRow).slice(0, 6);
+    const pairs = rows.map((line) => cellsOf(line.split("|").map((cell) => cell.trim())));
+    return `- [${file}](${file}), ${what}: ${pairs.map(([name, share]) => `${name} ${share}`).join(separator)}`;
+  };
+  const loads = [
+    ["A", "A-like load (1 room x 1,000, 10/s)"],
+    ["D", "D-like load (200 rooms x 5, 100/s)"],
+  ];
+  const profiles = loads
+    .map(([id, what]) =>
+      summary(
+        `PROFILE-${id}.md`,
+        what,
+        (line) => /^\| `/.test(line),
+        (cells) => [cells[1], cells[3]],
+        ", ",
+      ),
+    )
+    .filter(Boolean);
+  const natives = loads
+    .map(([id, what]) =>
+      summary(
+        `PERF-${id}.md`,
+        what,
+        (line) => /^\| [^-]/.test(line) && !line.startsWith("| where"),
+        (cells) => [cells[1], cells[3]],
+        "; ",
+      ),
+    )
+    .filter(Boolean);
   if (natives.length > 0) {
     p(
       "### Native profiles of the user workerd (Linux perf)",
