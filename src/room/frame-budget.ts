@@ -18,19 +18,14 @@ interface Bucket {
 export class FrameBudget {
   private readonly buckets = new WeakMap<WebSocket, Bucket>();
 
-  constructor(
-    private readonly burst: number = LIMITS.frameBurst,
-    private readonly perSecond: number = LIMITS.framesPerSecond,
-  ) {}
-
   /** Takes one frame from the socket's budget; false when the budget is spent. */
   take(ws: WebSocket, now: number): boolean {
     let bucket = this.buckets.get(ws);
     if (!bucket) {
-      bucket = { tokens: this.burst, at: now };
+      bucket = { tokens: LIMITS.frameBurst, at: now };
       this.buckets.set(ws, bucket);
     }
-    bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.at) * this.perSecond) / 1000);
+    bucket.tokens = Math.min(LIMITS.frameBurst, bucket.tokens + ((now - bucket.at) * LIMITS.framesPerSecond) / 1000);
     bucket.at = now;
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;

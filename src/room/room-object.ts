@@ -53,8 +53,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
   readonly history: RoomHistory;
   private parsedKind: RoomKindName | null = null;
   private nameCache: string | null = null;
-  /** Frames of a burst not yet sent (see BatchFrame), and when the last event was published. */
   private readonly frameBudget = new FrameBudget();
+  /** Frames held back (see BatchFrame and COALESCE), and when the last event was published. */
   private pending: string[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private lastPublishAt = 0;
