@@ -242,6 +242,9 @@ describe("rate limits", () => {
     await waitFor(() => acks.length === rooms.length, 30_000, "every join ack");
 
     expect(acks.filter(([, ok]) => !ok)).toEqual([]);
+    // The personal room joins on its own (not through join-room), and may itself have been
+    // refused with 429 and be waiting for its retry: wait for it rather than read state early.
+    await waitFor(() => socket.joinedRooms.includes(personal), 30_000, "the personal room's retried join");
     expect(new Set(socket.joinedRooms)).toEqual(new Set([personal, ...rooms]));
     // The limit was hit (36 connections), and every failure said it would be retried.
     expect(errors.calls.length).toBeGreaterThan(0);
