@@ -1,13 +1,13 @@
 /**
  * Bindings and settings of the Worker, and the check that refuses to serve without its secrets.
  */
-import type { PresenceObject } from "./presence/presence-object";
-import type { RoomObject } from "./room/room-object";
+import type { PresenceApi } from "./presence/presence-api";
+import type { RoomApi } from "./room/room-api";
 
 export interface Env {
-  ROOMS: DurableObjectNamespace<RoomObject>;
+  ROOMS: DurableObjectNamespace<RoomApi>;
   /** Live users across the hub (src/presence/presence-object.ts). */
-  PRESENCE: DurableObjectNamespace<PresenceObject>;
+  PRESENCE: DurableObjectNamespace<PresenceApi>;
   /** HS256 key of the tokens the app's auth service signs. */
   JWT_SECRET?: string;
   /** JWKS of an identity provider, for RS256/ES256 tokens. */

@@ -3,11 +3,13 @@
  * and serves the internal API backends publish through.
  */
 import { Hono } from "hono";
+import { cors } from "hono/cors";
 import { configProblem, type Env } from "./env";
 import { ErrorCode } from "./protocol";
 import { devRoutes } from "./worker/dev-routes";
-import { errorResponse, HttpError } from "./worker/http-error";
+import { errorResponse } from "./worker/http-error";
 import { internalApi } from "./worker/internal-api";
+import { renderError } from "./worker/render-error";
 import { handleAccessCheck, handleUpgrade } from "./worker/ws-route";
 
 export { PresenceObject } from "./presence/presence-object";
@@ -27,17 +29,14 @@ app.use("*", async (c, next) => {
 
 app.all("/ws/:room", handleUpgrade);
 app.all("/ws/*", () => errorResponse(400, ErrorCode.invalidRoom, "unknown room name: see the room table in README.md"));
+// Answers, refusals included, are readable from any origin (see handleAccessCheck).
+app.use("/access/*", cors({ origin: "*", exposeHeaders: ["Retry-After"] }));
 app.post("/access/:room", handleAccessCheck);
 app.route("/internal", internalApi);
 app.route("/dev", devRoutes);
 app.get("/health", (c) => c.json({ ok: true }));
 
 app.notFound(() => errorResponse(404, ErrorCode.notFound, "no such route"));
-app.onError((error) => {
-  if (error instanceof HttpError) return errorResponse(error.status, error.code, error.message, error.headers);
-  // Log without the URL: browsers put the token in the query string.
-  console.error("worker request failed", error instanceof Error ? `${error.name}: ${error.message}` : String(error));
-  return errorResponse(500, ErrorCode.internal, "the hub failed to handle this request");
-});
+app.onError(renderError);
 
 export default app satisfies ExportedHandler<Env>;

@@ -7,9 +7,10 @@
  * fetched for a joining admin is not sent after a newer push already reached that socket, and a
  * late push never overwrites a newer one.
  */
+import { describeError } from "../describe-error";
 import type { RoomFeature, RoomHost } from "../room/room-feature";
-import { describe } from "../room/room-object";
-import { type LiveUsersPush, presenceStub } from "./presence-config";
+import { presenceStub } from "./presence-config";
+import type { LiveUsersPush } from "./presence-messages";
 
 const EVENT = "live-users-update";
 const LAST_SENT_KEY = "presence:last-sent";
@@ -29,7 +30,7 @@ export const liveUsersFeature: RoomFeature = {
       // A push newer than this list was sent after the socket joined, so it already has it.
       if (!isOlderThanSent(room, push)) room.sendEphemeral(EVENT, push.update, { only: [ws] });
     } catch (error) {
-      console.error("presence: could not fetch live users for a joining admin", describe(error));
+      console.error("presence: could not fetch live users for a joining admin", describeError(error));
       room.storage.kv.put(REFETCH_KEY, true);
       await room.wakeAt(Date.now() + REFETCH_RETRY_MS);
     }
@@ -37,8 +38,7 @@ export const liveUsersFeature: RoomFeature = {
 
   rpc: {
     /** Sends presence's list to every admin; returns how many sockets it reached (0: nobody watches). */
-    pushLiveUsers(room, arg) {
-      const push = arg as LiveUsersPush;
+    pushLiveUsers(room, push) {
       if (isOlderThanSent(room, push)) return room.sockets().length;
       return send(room, push);
     },
@@ -56,7 +56,7 @@ export const liveUsersFeature: RoomFeature = {
       if (!isOlderThanSent(room, push)) send(room, push);
       return null;
     } catch (error) {
-      console.error("presence: live users still unavailable", describe(error));
+      console.error("presence: live users still unavailable", describeError(error));
       return now + REFETCH_RETRY_MS;
     }
   },

@@ -4,8 +4,8 @@
  */
 import { env as runtimeEnv } from "cloudflare:workers";
 import type { Env } from "../env";
-import { type LiveUsersUpdate, PRESENCE } from "../protocol";
-import type { PresenceObject } from "./presence-object";
+import { PRESENCE } from "../protocol";
+import type { PresenceApi } from "./presence-api";
 
 /** The one presence object (see "Presence" in README.md for when and how to shard it). */
 export const PRESENCE_OBJECT_NAME = "global";
@@ -20,7 +20,7 @@ export function hubEnv(): Env {
   return runtimeEnv as Env;
 }
 
-export function presenceStub(env: Env = hubEnv()): DurableObjectStub<PresenceObject> {
+export function presenceStub(env: Env = hubEnv()): DurableObjectStub<PresenceApi> {
   return env.PRESENCE.getByName(PRESENCE_OBJECT_NAME);
 }
 
@@ -40,22 +40,4 @@ export function staleAfterMs(env: Env): number {
 
 export function sweepEveryMs(staleAfter: number): number {
   return Math.min(MAX_SWEEP_EVERY_MS, Math.floor(staleAfter / 3));
-}
-
-/** A `live-users-update` as presence pushes it: `epoch` and `version` order pushes, only `update` goes to clients. */
-export interface LiveUsersPush {
-  epoch: string;
-  version: number;
-  update: LiveUsersUpdate;
-}
-
-/** What presence asks a personal room about connections it has not heard from. */
-export interface ConnectionCheck {
-  ids: string[];
-  staleAfterMs: number;
-}
-
-/** The connections that are alive, with their last sign of life; any other asked-for id is gone. */
-export interface ConnectionCheckResult {
-  alive: { id: string; lastSeenAt: number }[];
 }

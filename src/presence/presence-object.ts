@@ -9,16 +9,13 @@
  * platform's retry limit can never stop the sweep.
  */
 import { DurableObject } from "cloudflare:workers";
+import { describeError } from "../describe-error";
 import type { Env } from "../env";
 import { PRESENCE } from "../protocol";
-import { describe } from "../room/room-object";
-import {
-  type ConnectionCheck,
-  type ConnectionCheckResult,
-  type LiveUsersPush,
-  staleAfterMs,
-  sweepEveryMs,
-} from "./presence-config";
+import { callFeature } from "../room/room-api";
+import type { PresenceApi } from "./presence-api";
+import { staleAfterMs, sweepEveryMs } from "./presence-config";
+import type { LiveUsersPush } from "./presence-messages";
 import { CLOSED_RETENTION_MS, type ConnectionReport, PresenceStore } from "./presence-store";
 
 const SCHEMA_VERSION = 1;
@@ -50,7 +47,7 @@ const Key = {
   sweepAt: "sweepAt",
 } as const;
 
-export class PresenceObject extends DurableObject<Env> {
+export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   private readonly store: PresenceStore;
   /** From `PRESENCE_STALE_AFTER_MS`, read once per wake-up. */
   private readonly staleAfter: number;
@@ -106,7 +103,7 @@ export class PresenceObject extends DurableObject<Env> {
       const sweepAt = kv.get(Key.sweepAt) as number | undefined;
       if (sweepAt !== undefined && now >= sweepAt) await this.sweep(now);
     } catch (error) {
-      console.error("presence.alarm failed", describe(error));
+      console.error("presence.alarm failed", describeError(error));
     } finally {
       await this.schedule();
     }
@@ -118,15 +115,11 @@ export class PresenceObject extends DurableObject<Env> {
     kv.put(Key.dirty, false);
     kv.put(Key.pushAfter, now + PRESENCE.coalesceMs);
     try {
-      const reached = await this.env.ROOMS.getByName(DASHBOARD).callFeature(
-        DASHBOARD,
-        "pushLiveUsers",
-        this.snapshot(),
-      );
+      const reached = await callFeature(this.env.ROOMS, DASHBOARD, "pushLiveUsers", this.snapshot());
       // Nobody watching: stop waking the dashboard until an admin joins (and asks with watch).
       if (reached === 0 && kv.get(Key.watchEpoch) === watchEpoch) kv.put(Key.watched, false);
     } catch (error) {
-      console.error("presence: push to the dashboard failed; retrying", describe(error));
+      console.error("presence: push to the dashboard failed; retrying", describeError(error));
       kv.put(Key.dirty, true);
       kv.put(Key.pushAfter, now + PUSH_RETRY_MS);
     }
@@ -167,13 +160,15 @@ export class PresenceObject extends DurableObject<Env> {
     now: number,
   ): Promise<void> {
     const room = `user-${userId}`;
-    const ask: ConnectionCheck = { ids: rows.map((row) => row.id), staleAfterMs: staleAfter };
     let alive: Map<string, number>;
     try {
-      const answer = await this.env.ROOMS.getByName(room).callFeature(room, "checkConnections", ask);
-      alive = readCheckResult(answer);
+      const answer = await callFeature(this.env.ROOMS, room, "checkConnections", {
+        ids: rows.map((row) => row.id),
+        staleAfterMs: staleAfter,
+      });
+      alive = new Map(answer.alive.map((entry) => [entry.id, entry.lastSeenAt]));
     } catch (error) {
-      console.warn("presence: could not check connections of", room, describe(error));
+      console.warn("presence: could not check connections of", room, describeError(error));
       // Never kept forever: a connection that stays unverifiable this long is dropped (a live one
       // comes back with its next navigation).
       const abandoned = rows.filter((row) => row.lastSeenAt < now - ABANDON_AFTER_STALE_PERIODS * staleAfter);
@@ -240,14 +235,4 @@ export class PresenceObject extends DurableObject<Env> {
     const current = await this.ctx.storage.getAlarm();
     if (current === null || at < current) await this.ctx.storage.setAlarm(at);
   }
-}
-
-function readCheckResult(answer: unknown): Map<string, number> {
-  const alive = new Map<string, number>();
-  const entries = (answer as Partial<ConnectionCheckResult> | null)?.alive;
-  if (!Array.isArray(entries)) throw new Error("checkConnections answered without an alive list");
-  for (const entry of entries) {
-    if (typeof entry?.id === "string" && typeof entry.lastSeenAt === "number") alive.set(entry.id, entry.lastSeenAt);
-  }
-  return alive;
 }

@@ -7,20 +7,14 @@
  * last report (so presence can ignore a report that arrives after a newer one) and when the
  * connection last sent a presence frame. The path lives in presence alone.
  */
+import { describeError } from "../describe-error";
 import { CloseCode, ErrorCode } from "../protocol";
 import { FrameError, type RoomFeature, type RoomHost } from "../room/room-feature";
-import { closeByHub, describe } from "../room/room-object";
-import { type SocketState, stateOf } from "../room/socket-state";
-import { type ConnectionCheck, type ConnectionCheckResult, presenceStub } from "./presence-config";
+import { closeByHub } from "../room/socket-close";
+import { readState, writeState } from "../room/socket-state";
+import { presenceStub } from "./presence-config";
+import type { ConnectionCheckResult } from "./presence-messages";
 import type { ConnectionReport } from "./presence-store";
-
-/** What presence adds to a socket's attachment. */
-interface PresenceSocketState extends SocketState {
-  /** Version of the last report about this connection. */
-  pv?: number;
-  /** Last presence frame from this connection (ms). */
-  pa?: number;
-}
 
 /** The display name a `user:update` set; shown instead of the token's name, for every connection. */
 const NAME_KEY = "presence:name";
@@ -32,9 +26,9 @@ export const presenceReporter: RoomFeature = {
 
   async onLeave(room, _ws, state) {
     try {
-      await presenceStub().leave([state.c]);
+      await presenceStub().leave([state.connectionId]);
     } catch (error) {
-      console.error("presence: could not report a closed connection", room.name, describe(error));
+      console.error("presence: could not report a closed connection", room.name, describeError(error));
     }
   },
 
@@ -68,20 +62,19 @@ export const presenceReporter: RoomFeature = {
      * (heartbeat, presence frame or connect). Those silent for longer than `staleAfterMs` are closed
      * with 1011 (a client that is still there reconnects); ids with no open socket here are gone.
      */
-    checkConnections(room, arg): ConnectionCheckResult {
-      const { ids, staleAfterMs } = readCheck(arg);
+    checkConnections(room, { ids, staleAfterMs }) {
       const wanted = new Set(ids);
       const now = Date.now();
       const alive: ConnectionCheckResult["alive"] = [];
       for (const ws of room.sockets()) {
-        const state = stateOf(ws) as PresenceSocketState | null;
-        if (!state || !wanted.has(state.c) || ws.readyState !== WebSocket.OPEN) continue;
-        const seen = Math.max(state.t, state.pa ?? 0, room.lastHeartbeat(ws) ?? 0);
+        const state = readState(ws);
+        if (!state || !wanted.has(state.connectionId) || ws.readyState !== WebSocket.OPEN) continue;
+        const seen = Math.max(state.connectedAt, state.presenceActiveAt ?? 0, room.lastHeartbeat(ws) ?? 0);
         if (now - seen > staleAfterMs) {
           closeByHub(ws, CloseCode.internalError, "no heartbeat");
           continue;
         }
-        alive.push({ id: state.c, lastSeenAt: seen });
+        alive.push({ id: state.connectionId, lastSeenAt: seen });
       }
       return { alive };
     },
@@ -93,20 +86,20 @@ export const presenceReporter: RoomFeature = {
  * the connection itself acted (absent when another connection's frame caused the report).
  */
 function nextReport(room: RoomHost, ws: WebSocket, activeAt?: number): ConnectionReport | null {
-  const state = stateOf(ws) as PresenceSocketState | null;
+  const state = readState(ws);
   if (!state) return null;
-  state.pv = (state.pv ?? 0) + 1;
-  if (activeAt !== undefined) state.pa = activeAt;
-  ws.serializeAttachment(state);
-  const name = (room.storage.kv.get(NAME_KEY) as string | undefined) ?? state.n;
+  state.presenceVersion = (state.presenceVersion ?? 0) + 1;
+  if (activeAt !== undefined) state.presenceActiveAt = activeAt;
+  writeState(ws, state);
+  const name = (room.storage.kv.get(NAME_KEY) as string | undefined) ?? state.name;
   return {
-    id: state.c,
-    userId: state.u,
+    id: state.connectionId,
+    userId: state.userId,
     ...(name !== undefined ? { name } : {}),
-    roles: state.r,
-    connectedAt: state.t,
-    seenAt: Math.max(state.t, state.pa ?? 0),
-    version: state.pv,
+    roles: state.roles,
+    connectedAt: state.connectedAt,
+    seenAt: Math.max(state.connectedAt, state.presenceActiveAt ?? 0),
+    version: state.presenceVersion,
   };
 }
 
@@ -117,18 +110,6 @@ async function report(room: RoomHost, entries: (ConnectionReport | null)[]): Pro
   try {
     await presenceStub().report(reports);
   } catch (error) {
-    console.error("presence: report failed", room.name, describe(error));
+    console.error("presence: report failed", room.name, describeError(error));
   }
-}
-
-function readCheck(arg: unknown): ConnectionCheck {
-  const check = arg as Partial<ConnectionCheck> | null;
-  if (
-    !Array.isArray(check?.ids) ||
-    !check.ids.every((id) => typeof id === "string") ||
-    typeof check.staleAfterMs !== "number"
-  ) {
-    throw new Error("checkConnections expects { ids: string[], staleAfterMs: number }");
-  }
-  return { ids: check.ids, staleAfterMs: check.staleAfterMs };
 }

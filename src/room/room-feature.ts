@@ -5,6 +5,7 @@
  */
 import type { ClientEvent, ClientEventAcks, ClientEventPayloads, ErrorCode } from "../protocol";
 import type { RoomKindName } from "../room-policy";
+import type { FeatureArg, FeatureCall, FeatureResult } from "./room-api";
 import type { RoomHistory } from "./room-history";
 import type { SocketState } from "./socket-state";
 
@@ -26,7 +27,7 @@ export interface RoomHost {
    */
   sendEphemeral(event: string, data: unknown, options?: { except?: WebSocket; only?: WebSocket[] }): number;
   /** Calls a feature method of another room's object (see `RoomFeature.rpc`). */
-  callRoom(room: string, method: string, arg: unknown): Promise<unknown>;
+  callRoom<M extends FeatureCall>(room: string, method: M, arg: FeatureArg<M>): Promise<FeatureResult<M>>;
   /** Asks for the alarm to run at `at` (ms) or earlier. */
   wakeAt(at: number): Promise<void>;
   /** When the socket last sent a heartbeat (ms), answered by the runtime without waking the room; null if never. */
@@ -61,8 +62,8 @@ export interface RoomFeature {
   beforePublish?(room: RoomHost, event: string, data: unknown): unknown;
   /** After an event was published with `seq` as `frame`. */
   afterPublish?(room: RoomHost, event: string, data: unknown, seq: number, frame: string): void;
-  /** Methods other objects of the hub may call through `RoomObject.callFeature`. */
-  rpc?: Record<string, (room: RoomHost, arg: unknown) => unknown>;
+  /** Methods other objects of the hub may call (`callFeature` in room-api.ts), as `FeatureCalls` declares them. */
+  rpc?: { [M in FeatureCall]?: (room: RoomHost, arg: FeatureArg<M>) => FeatureResult<M> | Promise<FeatureResult<M>> };
   /** On the alarm; returns when it wants the next one (ms), or null. */
   onAlarm?(room: RoomHost, now: number): number | null | Promise<number | null>;
 }

@@ -8,6 +8,7 @@
  * error code, never a stack trace; a failed send closes that one socket with 1011.
  */
 import { DurableObject } from "cloudflare:workers";
+import { describeError } from "../describe-error";
 import type { Env } from "../env";
 import {
   type ClientEvent,
@@ -22,37 +23,29 @@ import {
   type RoomInfo,
 } from "../protocol";
 import { parseRoom, type RoomKindName } from "../room-policy";
+import { errorResponse } from "../worker/http-error";
+import { CONNECT_HEADER, decodeConnect } from "./connect-request";
 import { FrameBudget } from "./frame-budget";
 import { readInboundFrame } from "./inbound-frame";
+import {
+  callFeature,
+  type FeatureArg,
+  type FeatureCall,
+  type FeatureResult,
+  type RoomApi,
+  type RoomDelivery,
+} from "./room-api";
 import { type EventHandler, FrameError, type RoomFeature, type RoomHost } from "./room-feature";
 import { ALL_FEATURES, FEATURES_BY_KIND } from "./room-features";
 import { RoomHistory } from "./room-history";
-import { countBadFrame, newConnectionId, type SocketState, stateOf, userTag } from "./socket-state";
-
-/** What the Worker hands the room with an upgrade, after it verified the token and the policy. */
-export interface ConnectRequest {
-  room: string;
-  userId: string;
-  roles: string[];
-  name?: string;
-  exp: number;
-  /** Only a stored grant can admit this user. */
-  needsGrant: boolean;
-  /** Resume after this seq of this epoch. */
-  since?: number;
-  epoch?: string;
-}
-export const CONNECT_HEADER = "X-Roomcast-Connect";
-
-/** What a broadcast did in one room. */
-export type RoomDelivery = { delivered: number; duplicate?: true } | { conflict: true };
+import { closeByHub, closeQuietly } from "./socket-close";
+import { countBadFrame, newConnectionId, readState, type SocketState, userTag, writeState } from "./socket-state";
 
 const SCHEMA_VERSION = 4;
 
-export class RoomObject extends DurableObject<Env> implements RoomHost {
+export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi {
   readonly history: RoomHistory;
   private parsedKind: RoomKindName | null = null;
-  private nameCache: string | null = null;
   private readonly frameBudget = new FrameBudget();
   /** Frames held back (see BatchFrame and COALESCE), and when the last event was published. */
   private pending: string[] = [];
@@ -89,10 +82,9 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     return this.ctx.storage;
   }
 
-  /** The room's name, learnt from the first call that named it (kept in memory once read). */
+  /** The room's name: every caller reaches a room by its name (`getByName`), and the runtime hands it on. */
   get name(): string {
-    this.nameCache ??= (this.ctx.storage.kv.get("room") as string | undefined) ?? null;
-    return this.nameCache ?? "";
+    return this.ctx.id.name ?? "";
   }
 
   get kind(): RoomKindName {
@@ -102,14 +94,6 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
 
   private get features(): readonly RoomFeature[] {
     return FEATURES_BY_KIND[this.kind];
-  }
-
-  private rememberRoom(room: string): void {
-    if (this.name !== room) {
-      this.ctx.storage.kv.put("room", room);
-      this.nameCache = room;
-      this.parsedKind = null;
-    }
   }
 
   sockets(tag?: string): WebSocket[] {
@@ -124,7 +108,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
       ws.send(frame);
       return true;
     } catch (error) {
-      console.warn("room.send failed; closing that socket", this.name, describe(error));
+      console.warn("room.send failed; closing that socket", this.name, describeError(error));
       closeQuietly(ws, CloseCode.internalError, "delivery failed");
       return false;
     }
@@ -226,8 +210,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     }, 0);
   }
 
-  callRoom(room: string, method: string, arg: unknown): Promise<unknown> {
-    return this.env.ROOMS.getByName(room).callFeature(room, method, arg);
+  callRoom<M extends FeatureCall>(room: string, method: M, arg: FeatureArg<M>): Promise<FeatureResult<M>> {
+    return callFeature(this.env.ROOMS, room, method, arg);
   }
 
   async wakeAt(at: number): Promise<void> {
@@ -248,54 +232,52 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     try {
       // Held frames are already in the history: send them before a replay includes them.
       this.flush();
-      const header = request.headers.get(CONNECT_HEADER);
-      if (!header || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-        return errorJson(400, ErrorCode.badRequest, "expected a WebSocket upgrade from the hub");
+      const who = decodeConnect(request.headers.get(CONNECT_HEADER));
+      if (!who || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
+        return errorResponse(400, ErrorCode.badRequest, "expected a WebSocket upgrade from the hub");
       }
-      const who = JSON.parse(header) as ConnectRequest;
-      this.rememberRoom(who.room);
       if (who.needsGrant && !this.isGranted(who.userId)) {
-        return errorJson(403, ErrorCode.forbidden, `you may not join ${who.room}`);
+        return errorResponse(403, ErrorCode.forbidden, `you may not join ${this.name}`);
       }
       const pair = new WebSocketPair();
       const [client, server] = [pair[0], pair[1]];
-      const state: SocketState = { u: who.userId, r: who.roles, e: who.exp, c: newConnectionId(), t: Date.now() };
-      if (who.name) state.n = who.name;
-      if (who.needsGrant) state.g = 1;
+      const state: SocketState = {
+        userId: who.userId,
+        roles: who.roles,
+        name: who.name,
+        exp: who.exp,
+        viaGrant: who.needsGrant,
+        connectionId: newConnectionId(),
+        connectedAt: Date.now(),
+      };
       this.ctx.acceptWebSocket(server, [userTag(who.userId)]);
-      server.serializeAttachment(state);
+      writeState(server, state);
 
       // No await until the joined frame and the replay are out: a broadcast running in between
       // would reach this socket before the events it missed.
       const replay = who.since !== undefined && who.epoch ? this.history.replay(who.since, who.epoch) : null;
       const joined: JoinedPayload = {
-        room: who.room,
+        room: this.name,
         userId: who.userId,
         seq: this.history.seq,
         epoch: this.history.epoch,
       };
       if (replay) joined.recovered = replay.recovered;
-      this.send(server, JSON.stringify({ event: "joined", room: who.room, data: joined }));
+      this.send(server, JSON.stringify({ event: "joined", room: this.name, data: joined }));
       for (const frame of replay?.frames ?? []) this.send(server, frame);
 
       for (const feature of this.features) await feature.onJoin?.(this, server, state, replay?.recovered === true);
       await this.wakeAt(who.exp * 1000);
       return new Response(null, { status: 101, webSocket: client });
     } catch (error) {
-      console.error("room.fetch failed", describe(error));
-      return errorJson(500, ErrorCode.internal, "the room could not accept the socket");
+      console.error("room.fetch failed", describeError(error));
+      return errorResponse(500, ErrorCode.internal, "the room could not accept the socket");
     }
   }
 
   // ----- RPC from the Worker ---------------------------------------------------------------------
 
-  /**
-   * Delivers a backend's event to every socket of the room. With an idempotency `id`, a repeat
-   * within the window delivers nothing and returns the first count; the same id with another
-   * payload (`hash`) is a conflict.
-   */
-  async broadcast(room: string, event: string, data: unknown, id?: string, hash = ""): Promise<RoomDelivery> {
-    this.rememberRoom(room);
+  broadcast(event: string, data: unknown, id?: string, hash = ""): RoomDelivery {
     if (id) {
       const prior = this.history.findPublish(id);
       if (prior) return prior.hash === hash ? { delivered: prior.delivered, duplicate: true } : { conflict: true };
@@ -303,8 +285,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     return { delivered: this.publish(event, data, id ? { key: { id, hash } } : {}) };
   }
 
-  grant(room: string, userId: string): void {
-    this.rememberRoom(room);
+  grant(userId: string): void {
     this.ctx.storage.sql.exec(
       "INSERT INTO grants (user_id, granted_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
       userId,
@@ -312,14 +293,12 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     );
   }
 
-  /** Removes a grant and closes the sockets it admitted (4003); returns how many were closed. */
-  revoke(room: string, userId: string): number {
-    this.rememberRoom(room);
+  revoke(userId: string): number {
     this.flush();
     this.ctx.storage.sql.exec("DELETE FROM grants WHERE user_id = ?", userId);
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(userTag(userId))) {
-      if (stateOf(ws)?.g) {
+      if (readState(ws)?.viaGrant) {
         closeByHub(ws, CloseCode.accessRevoked, "access revoked");
         closed++;
       }
@@ -327,14 +306,9 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     return closed;
   }
 
-  /**
-   * Calls a feature's RPC method (`rpc` in room-feature.ts), for other objects of the hub: the
-   * presence object asking a personal room about its sockets, for example.
-   */
-  async callFeature(room: string, method: string, arg: unknown): Promise<unknown> {
-    this.rememberRoom(room);
+  async runFeature(method: FeatureCall, arg: unknown): Promise<unknown> {
     for (const feature of this.features) {
-      const handler = feature.rpc && Object.hasOwn(feature.rpc, method) ? feature.rpc[method] : undefined;
+      const handler = feature.rpc?.[method] as ((room: RoomHost, arg: unknown) => unknown) | undefined;
       if (handler) return handler(this, arg);
     }
     throw new Error(`${this.name} has no feature method ${method}`);
@@ -351,10 +325,10 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     try {
       // Frames still in flight after the hub closed this socket are dropped unanswered.
       if (ws.readyState !== WebSocket.OPEN) return;
-      const state = stateOf(ws);
+      const state = readState(ws);
       if (!state) return closeByHub(ws, CloseCode.internalError, "socket state lost");
       const now = Date.now();
-      if (state.e * 1000 <= now) return closeByHub(ws, CloseCode.tokenExpired, "token expired");
+      if (state.exp * 1000 <= now) return closeByHub(ws, CloseCode.tokenExpired, "token expired");
       if (!this.frameBudget.take(ws, now)) {
         const limit = `at most ${LIMITS.framesPerSecond} frames per second (bursts of ${LIMITS.frameBurst})`;
         this.sendError(ws, ErrorCode.rateLimited, `${limit}: this frame was dropped`);
@@ -373,7 +347,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
       if (frame.ack !== undefined) this.send(ws, JSON.stringify({ event: "ack", ack: frame.ack, data: result }));
     } catch (error) {
       if (error instanceof FrameError) return this.sendError(ws, error.code, error.message, ack);
-      console.error("room.webSocketMessage failed", this.name, describe(error));
+      console.error("room.webSocketMessage failed", this.name, describeError(error));
       this.sendError(ws, ErrorCode.internal, "the hub could not handle this frame", ack);
     }
   }
@@ -391,7 +365,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     return {
       room: this.name,
       members: this.ctx.getWebSockets().length,
-      you: { userId: state.u, name: state.n, roles: state.r },
+      you: { userId: state.userId, name: state.name, roles: state.roles },
     };
   }
 
@@ -401,22 +375,22 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
       closeQuietly(ws, code === 1005 || code === 1006 ? CloseCode.normal : code, reason);
       await this.left(ws);
     } catch (error) {
-      console.error("room.webSocketClose failed", this.name, describe(error));
+      console.error("room.webSocketClose failed", this.name, describeError(error));
     }
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     try {
-      console.warn("room.webSocketError", this.name, describe(error));
+      console.warn("room.webSocketError", this.name, describeError(error));
       closeQuietly(ws, CloseCode.internalError, "socket error");
       await this.left(ws);
     } catch (failure) {
-      console.error("room.webSocketError failed", this.name, describe(failure));
+      console.error("room.webSocketError failed", this.name, describeError(failure));
     }
   }
 
   private async left(ws: WebSocket): Promise<void> {
-    const state = stateOf(ws);
+    const state = readState(ws);
     if (!state) return;
     for (const feature of this.features) await feature.onLeave?.(this, ws, state);
   }
@@ -431,10 +405,10 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
       const now = Date.now();
       let next = Number.POSITIVE_INFINITY;
       for (const ws of this.ctx.getWebSockets()) {
-        const state = stateOf(ws);
+        const state = readState(ws);
         if (!state) continue;
-        if (state.e * 1000 <= now) closeByHub(ws, CloseCode.tokenExpired, "token expired");
-        else next = Math.min(next, state.e * 1000);
+        if (state.exp * 1000 <= now) closeByHub(ws, CloseCode.tokenExpired, "token expired");
+        else next = Math.min(next, state.exp * 1000);
       }
       for (const feature of this.features) {
         const wanted = await feature.onAlarm?.(this, now);
@@ -443,7 +417,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
       if (Number.isFinite(next)) await this.wakeAt(next);
     } catch (error) {
       this.alarmAt = undefined; // the platform retries it: read it again next time
-      console.error("room.alarm failed", this.name, describe(error));
+      console.error("room.alarm failed", this.name, describeError(error));
       throw error; // let the platform retry the alarm
     }
   }
@@ -453,34 +427,4 @@ export class RoomObject extends DurableObject<Env> implements RoomHost {
     if (ack !== undefined) frame.ack = ack;
     this.send(ws, JSON.stringify(frame));
   }
-}
-
-/**
- * Closes a socket the hub decided to close. A `closing` frame goes first: the runtime leaves the
- * TCP connection open after a server-initiated close handshake, and clients would otherwise only
- * see the close when their own timeout ends (about 10 s in Node and browsers).
- */
-export function closeByHub(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.send(JSON.stringify({ event: "closing", data: { code, reason } }));
-  } catch {
-    // The socket is already gone; closing below is all that is left.
-  }
-  closeQuietly(ws, code, reason);
-}
-
-function closeQuietly(ws: WebSocket, code: number, reason: string): void {
-  try {
-    ws.close(code, reason);
-  } catch {
-    // Already closed or closing: nothing left to do for this socket.
-  }
-}
-
-function errorJson(status: number, code: ErrorCode, message: string): Response {
-  return Response.json({ error: { code, message } }, { status });
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

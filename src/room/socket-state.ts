@@ -1,37 +1,80 @@
 /**
  * What a room remembers about one socket. It lives in the socket's attachment so that it survives
- * hibernation; keep it small (the platform caps attachments at 2-16 KiB).
+ * hibernation. The attachment is kept small (the platform caps it at 16 KiB and reads it on every
+ * frame), so each field travels under a one-letter key: `ATTACHMENT_KEYS` is the one place that
+ * names them, and `readState`/`writeState` the only code that sees them.
  */
 import { LIMITS } from "../protocol";
 
 export interface SocketState {
   /** User id (`sub`). */
-  u: string;
+  userId: string;
   /** Roles from the token. */
-  r: string[];
+  roles: string[];
   /** Display name from the token. */
-  n?: string;
+  name?: string;
   /** Token expiry, seconds since the epoch. */
-  e: number;
+  exp: number;
   /** Admitted by a backend grant rather than a role: a revoke closes it. */
-  g?: 1;
+  viaGrant?: boolean;
   /** Connection id, unique within the hub: presence counts connections by it. */
-  c: string;
+  connectionId: string;
   /** Connected at (ms). */
-  t: number;
+  connectedAt: number;
   /** Bad frames in the current window, and when that window started (ms). */
-  b?: number;
-  bt?: number;
-  /** Rate-limited frames (chat messages) in the current one-second window, and its start (ms). */
-  m?: number;
-  mt?: number;
+  badFrames?: number;
+  badFramesSince?: number;
+  /** Chat messages in the current one-second window, and its start (ms). */
+  chatMessages?: number;
+  chatWindowStart?: number;
   /** Last typing hint passed on (ms). */
-  y?: number;
+  lastTypingAt?: number;
+  /** Presence: version of the last report about this connection, and its last presence frame (ms). */
+  presenceVersion?: number;
+  presenceActiveAt?: number;
 }
 
-export function stateOf(ws: WebSocket): SocketState | null {
-  const state = ws.deserializeAttachment() as SocketState | null;
-  return state && typeof state.u === "string" ? state : null;
+/** The attachment's key of every field. */
+const ATTACHMENT_KEYS = {
+  userId: "u",
+  roles: "r",
+  name: "n",
+  exp: "e",
+  viaGrant: "g",
+  connectionId: "c",
+  connectedAt: "t",
+  badFrames: "b",
+  badFramesSince: "bt",
+  chatMessages: "m",
+  chatWindowStart: "mt",
+  lastTypingAt: "y",
+  presenceVersion: "pv",
+  presenceActiveAt: "pa",
+} as const satisfies { [K in keyof SocketState]-?: string };
+
+type Field = keyof typeof ATTACHMENT_KEYS;
+const FIELDS = Object.keys(ATTACHMENT_KEYS) as Field[];
+
+/** The socket's state, or null when it has none (a socket the room did not accept). */
+export function readState(ws: WebSocket): SocketState | null {
+  const stored = ws.deserializeAttachment() as Record<string, unknown> | null;
+  if (!stored || typeof stored.u !== "string") return null;
+  const state: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const value = stored[ATTACHMENT_KEYS[field]];
+    if (value !== undefined) state[field] = field === "viaGrant" ? value === 1 : value;
+  }
+  return state as unknown as SocketState;
+}
+
+export function writeState(ws: WebSocket, state: SocketState): void {
+  const stored: Record<string, unknown> = {};
+  for (const field of FIELDS) {
+    const value = state[field];
+    if (value === undefined || value === false) continue;
+    stored[ATTACHMENT_KEYS[field]] = value === true ? 1 : value;
+  }
+  ws.serializeAttachment(stored);
 }
 
 export function userTag(userId: string): string {
@@ -40,13 +83,13 @@ export function userTag(userId: string): string {
 
 /** Counts a bad frame; returns true when the socket has used up its allowance. */
 export function countBadFrame(ws: WebSocket, state: SocketState, now: number): boolean {
-  if (!state.bt || now - state.bt > LIMITS.badFrameWindowMs) {
-    state.bt = now;
-    state.b = 0;
+  if (!state.badFramesSince || now - state.badFramesSince > LIMITS.badFrameWindowMs) {
+    state.badFramesSince = now;
+    state.badFrames = 0;
   }
-  state.b = (state.b ?? 0) + 1;
-  ws.serializeAttachment(state);
-  return state.b > LIMITS.maxBadFrames;
+  state.badFrames = (state.badFrames ?? 0) + 1;
+  writeState(ws, state);
+  return state.badFrames > LIMITS.maxBadFrames;
 }
 
 export function newConnectionId(): string {
@@ -54,16 +97,16 @@ export function newConnectionId(): string {
 }
 
 /**
- * Counts a rate-limited frame in the socket's one-second window; returns false when the socket
- * is over `perSecond` and the frame must be refused.
+ * Counts a chat message in the socket's one-second window; returns false when the socket is
+ * over `perSecond` and the message must be refused.
  */
 export function withinRate(ws: WebSocket, state: SocketState, perSecond: number, now: number): boolean {
-  if (!state.mt || now - state.mt >= 1000) {
-    state.mt = now;
-    state.m = 0;
+  if (!state.chatWindowStart || now - state.chatWindowStart >= 1000) {
+    state.chatWindowStart = now;
+    state.chatMessages = 0;
   }
-  if ((state.m ?? 0) >= perSecond) return false;
-  state.m = (state.m ?? 0) + 1;
-  ws.serializeAttachment(state);
+  if ((state.chatMessages ?? 0) >= perSecond) return false;
+  state.chatMessages = (state.chatMessages ?? 0) + 1;
+  writeState(ws, state);
   return true;
 }

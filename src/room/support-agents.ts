@@ -4,7 +4,10 @@
  * `support:conversation-updated`, and a joining agent gets the first page.
  */
 import { CHAT, type ConversationPage, type ConversationSummary } from "../protocol";
+import { type PageQuery, pageBefore } from "./page-before";
 import type { RoomFeature, RoomHost } from "./room-feature";
+
+const CONVERSATIONS_PAGE: PageQuery = { table: "conversations", columns: "summary, updated_at", key: "updated_at" };
 
 interface ConversationRow {
   summary: string;
@@ -31,8 +34,7 @@ export const supportAgents: RoomFeature = {
   },
 
   rpc: {
-    conversationUpdated(room, arg) {
-      const summary = arg as ConversationSummary;
+    conversationUpdated(room, summary) {
       // updated_at is unique and increasing, so it is an exact pagination cursor.
       const newest = room.storage.sql
         .exec<{ at: number | null }>("SELECT max(updated_at) AS at FROM conversations")
@@ -52,16 +54,9 @@ export const supportAgents: RoomFeature = {
 };
 
 function page(room: RoomHost, before: number | undefined, limit: number): ConversationPage {
-  const rows = room.storage.sql
-    .exec<ConversationRow>(
-      "SELECT summary, updated_at FROM conversations WHERE updated_at < ? ORDER BY updated_at DESC LIMIT ?",
-      before ?? Number.MAX_SAFE_INTEGER,
-      limit + 1,
-    )
-    .toArray();
-  const conversations = rows.slice(0, limit).map((row) => JSON.parse(row.summary) as ConversationSummary);
-  const result: ConversationPage = { conversations };
-  const last = rows[limit - 1];
-  if (rows.length > limit && last) result.nextBefore = last.updated_at;
+  const { rows, hasMore } = pageBefore<ConversationRow>(room.storage.sql, CONVERSATIONS_PAGE, before, limit);
+  const result: ConversationPage = { conversations: rows.map((row) => JSON.parse(row.summary) as ConversationSummary) };
+  const last = rows.at(-1);
+  if (hasMore && last) result.nextBefore = last.updated_at;
   return result;
 }

@@ -3,6 +3,7 @@
  * SQLite storage and numbered by the room's sequence, history paging, typing, read positions,
  * and a summary pushed to `support-agents` on every message and agent read.
  */
+import { describeError } from "../describe-error";
 import {
   CHAT,
   type ChatAuthor,
@@ -11,13 +12,15 @@ import {
   type ConversationSummary,
   ErrorCode,
 } from "../protocol";
+import { type PageQuery, pageBefore } from "./page-before";
 import { FrameError, type RoomFeature, type RoomHost } from "./room-feature";
-import { type SocketState, withinRate } from "./socket-state";
+import { type SocketState, withinRate, writeState } from "./socket-state";
 
 /** A typing frame is passed on at most this often per socket (a stop always goes through). */
 const TYPING_INTERVAL_MS = 500;
 /** How often, in messages, the per-conversation cap is enforced. */
 const CAP_CHECK_EVERY = 500;
+const MESSAGES_PAGE: PageQuery = { table: "messages", columns: "*", key: "seq" };
 
 interface MessageRow {
   seq: number;
@@ -43,7 +46,7 @@ export const supportChat: RoomFeature = {
   },
 
   onJoin(room, ws, state, resumed) {
-    if (authorOf(room, state).role === "customer" && state.n) room.storage.kv.put("customerName", state.n);
+    if (authorOf(room, state).role === "customer" && state.name) room.storage.kv.put("customerName", state.name);
     // A resumed client got the messages it missed in the replay.
     if (!resumed) room.sendEphemeral("chat:history", historyPage(room, undefined, CHAT.historyPage), { only: [ws] });
   },
@@ -96,10 +99,10 @@ export const supportChat: RoomFeature = {
 
     "chat:typing"(room, ws, state, { typing }) {
       const now = Date.now();
-      if (typing && now - (state.y ?? 0) < TYPING_INTERVAL_MS) return { typing };
-      state.y = now;
-      ws.serializeAttachment(state);
-      room.sendEphemeral("chat:typing", { userId: state.u, name: state.n, typing }, { except: ws });
+      if (typing && now - (state.lastTypingAt ?? 0) < TYPING_INTERVAL_MS) return { typing };
+      state.lastTypingAt = now;
+      writeState(ws, state);
+      room.sendEphemeral("chat:typing", { userId: state.userId, name: state.name, typing }, { except: ws });
       return { typing };
     },
 
@@ -125,8 +128,9 @@ export const supportChat: RoomFeature = {
 
 function authorOf(room: RoomHost, state: SocketState): ChatAuthor {
   const owner = room.name.slice("support-".length);
-  const role: ChatAuthor["role"] = state.u === owner ? "customer" : state.r.includes("support") ? "support" : "admin";
-  return state.n ? { id: state.u, name: state.n, role } : { id: state.u, role };
+  const role: ChatAuthor["role"] =
+    state.userId === owner ? "customer" : state.roles.includes("support") ? "support" : "admin";
+  return state.name ? { id: state.userId, name: state.name, role } : { id: state.userId, role };
 }
 
 function toMessage(room: RoomHost, row: MessageRow): ChatMessage {
@@ -145,21 +149,8 @@ function toMessage(room: RoomHost, row: MessageRow): ChatMessage {
 }
 
 function historyPage(room: RoomHost, before: number | undefined, limit: number): ChatHistory {
-  const rows = room.storage.sql
-    .exec<MessageRow>(
-      "SELECT * FROM messages WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-      before ?? Number.MAX_SAFE_INTEGER,
-      limit + 1,
-    )
-    .toArray();
-  const hasMore = rows.length > limit;
-  return {
-    messages: rows
-      .slice(0, limit)
-      .reverse()
-      .map((row) => toMessage(room, row)),
-    hasMore,
-  };
+  const { rows, hasMore } = pageBefore<MessageRow>(room.storage.sql, MESSAGES_PAGE, before, limit);
+  return { messages: rows.reverse().map((row) => toMessage(room, row)), hasMore };
 }
 
 function lastMessage(room: RoomHost): ChatMessage | null {
@@ -197,6 +188,6 @@ async function reportToAgents(room: RoomHost, last: ChatMessage): Promise<void> 
   try {
     await room.callRoom("support-agents", "conversationUpdated", summary);
   } catch (error) {
-    console.error("support chat: could not update support-agents", room.name, String(error));
+    console.error("support chat: could not update support-agents", room.name, describeError(error));
   }
 }

@@ -5,7 +5,7 @@
  */
 import { allowedOrigins, type Env } from "../env";
 import { describeIssue, ErrorCode, resumeQuerySchema } from "../protocol";
-import type { ConnectRequest } from "../room/room-object";
+import type { ConnectRequest } from "../room/connect-request";
 import { accessTo, parseRoom } from "../room-policy";
 import { verifyToken } from "./auth";
 import { HttpError } from "./http-error";

@@ -9,6 +9,7 @@ import { z } from "zod";
 import type { Env } from "../env";
 import { describeIssue, ErrorCode, ID_PATTERN } from "../protocol";
 import { errorResponse, HttpError } from "./http-error";
+import { internalApi } from "./internal-api";
 import { readJsonBody } from "./read-body";
 
 export const devRoutes = new Hono<{ Bindings: Env }>();
@@ -54,13 +55,13 @@ devRoutes.post("/token", async (c) => {
 /** The simulator's calls, relayed to the internal API: /dev/internal/broadcast, /dev/internal/rooms/... */
 devRoutes.all("/internal/*", async (c) => {
   const url = new URL(c.req.url);
-  url.pathname = url.pathname.replace(/^\/dev\/internal\//, "/internal/");
+  // The internal API's own paths: it is called directly, not through the hub's router.
+  url.pathname = url.pathname.replace(/^\/dev\/internal\//, "/");
   const headers = new Headers({ Authorization: `Bearer ${c.env.BROADCAST_SECRET}` });
   const type = c.req.header("Content-Type");
   if (type) headers.set("Content-Type", type);
   const body = ["GET", "HEAD"].includes(c.req.method) ? undefined : await c.req.arrayBuffer();
-  const { default: app } = await import("../index");
-  return app.fetch(new Request(url, { method: c.req.method, headers, body }), c.env, c.executionCtx);
+  return internalApi.fetch(new Request(url, { method: c.req.method, headers, body }), c.env, c.executionCtx);
 });
 
 devRoutes.all("*", () => errorResponse(404, ErrorCode.notFound, "no such development route"));

@@ -1,5 +1,7 @@
 /**
- * The one shape of every HTTP error: `{ "error": { "code", "message" } }`.
+ * The one shape of every HTTP error: `{ "error": { "code", "message" } }`. An `HttpError` renders
+ * itself (`getResponse()`, as Hono's HTTPException does), so any Hono app or sub-app, and code
+ * outside Hono such as the room objects, answers it the same way.
  */
 import type { ErrorCode } from "../protocol";
 
@@ -11,6 +13,10 @@ export class HttpError extends Error {
     readonly headers?: HeadersInit,
   ) {
     super(message);
+  }
+
+  getResponse(): Response {
+    return errorResponse(this.status, this.code, this.message, this.headers);
   }
 }
 

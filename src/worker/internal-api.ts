@@ -4,6 +4,7 @@
  * Every call has passed requireBroadcastSecret; every body is validated before any room is touched.
  */
 import { Hono } from "hono";
+import { describeError } from "../describe-error";
 import type { Env } from "../env";
 import { presenceStub } from "../presence/presence-config";
 import {
@@ -20,8 +21,11 @@ import { errorResponse, HttpError } from "./http-error";
 import { requireBroadcastSecret } from "./internal-auth";
 import { enforceIp } from "./rate-limits";
 import { readJsonBody } from "./read-body";
+import { renderError } from "./render-error";
 
 export const internalApi = new Hono<{ Bindings: Env }>();
+// Its own error rendering, so that it answers the same whether mounted in the hub or called directly (dev-routes.ts).
+internalApi.onError(renderError);
 
 // Limited before the secret is checked, so that guessing it is limited too.
 internalApi.use("*", async (c, next) => {
@@ -66,7 +70,7 @@ internalApi.post("/broadcast", async (c) => {
   // payload is a conflict rather than a silent drop.
   const hash = id ? await sha256(JSON.stringify([event, data])) : "";
   const results = await Promise.allSettled(
-    rooms.map((room) => c.env.ROOMS.getByName(room.name).broadcast(room.name, event, data, id, hash)),
+    rooms.map((room) => c.env.ROOMS.getByName(room.name).broadcast(event, data, id, hash)),
   );
   const delivered: BroadcastResult["delivered"] = {};
   const failed: string[] = [];
@@ -75,7 +79,7 @@ internalApi.post("/broadcast", async (c) => {
     const name = rooms[index]?.name ?? "";
     if (result.status === "rejected") {
       failed.push(name);
-      console.error("broadcast to room failed", name, String(result.reason));
+      console.error("broadcast to room failed", name, describeError(result.reason));
     } else if ("conflict" in result.value) conflicts.push(name);
     else delivered[name] = result.value.delivered;
   });
@@ -109,13 +113,13 @@ function memberTarget(roomName: string, userId: string): { room: ParsedRoom; use
 
 internalApi.put("/rooms/:room/members/:userId", async (c) => {
   const { room, userId } = memberTarget(c.req.param("room"), c.req.param("userId"));
-  await c.env.ROOMS.getByName(room.name).grant(room.name, userId);
+  await c.env.ROOMS.getByName(room.name).grant(userId);
   return c.json({ room: room.name, userId, granted: true });
 });
 
 internalApi.delete("/rooms/:room/members/:userId", async (c) => {
   const { room, userId } = memberTarget(c.req.param("room"), c.req.param("userId"));
-  const closed = await c.env.ROOMS.getByName(room.name).revoke(room.name, userId);
+  const closed = await c.env.ROOMS.getByName(room.name).revoke(userId);
   return c.json({ room: room.name, userId, granted: false, closed });
 });
 

@@ -7,10 +7,10 @@
 import type { Context } from "hono";
 import type { Env } from "../env";
 import { ErrorCode } from "../protocol";
-import { CONNECT_HEADER } from "../room/room-object";
+import { CONNECT_HEADER, encodeConnect } from "../room/connect-request";
 import { admit, forbiddenWithoutGrant, resumeOf } from "./admission";
 import { tokenOf } from "./auth";
-import { errorResponse, HttpError } from "./http-error";
+import { errorResponse } from "./http-error";
 import { enforce, enforceIp } from "./rate-limits";
 import { readTextBody } from "./read-body";
 
@@ -42,7 +42,7 @@ export async function handleUpgrade(c: HubContext): Promise<Response> {
   Object.assign(connect, resumeOf(new URL(request.url)));
   await enforce(c.env, "UPGRADES_PER_USER", connect.userId, "connections for this user");
   // Only the upgrade headers go on: the token stays in the Worker.
-  const headers = new Headers({ Upgrade: "websocket", [CONNECT_HEADER]: JSON.stringify(connect) });
+  const headers = new Headers({ Upgrade: "websocket", [CONNECT_HEADER]: encodeConnect(connect) });
   for (const name of FORWARDED_HEADERS) {
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
@@ -54,27 +54,19 @@ export async function handleUpgrade(c: HubContext): Promise<Response> {
 /**
  * POST /access/{room} with the token as a text/plain body (a CORS-simple request, so the token
  * never sits in a URL): 200 when an upgrade would be accepted, else the upgrade's exact error.
- * Readable from any origin: it carries no credentials and tells a token's holder only what the
- * token already allows.
+ * Readable from any origin (the CORS headers are added by the route's middleware in index.ts, to
+ * refusals too): it carries no credentials and tells a token's holder only what the token already
+ * allows.
  */
 export async function handleAccessCheck(c: HubContext): Promise<Response> {
-  const cors = { "Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After" };
-  try {
-    await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
-    const origin = c.req.header("Origin") ?? null;
-    const token = (await readTextBody(c.req.raw, 8 * 1024)).trim() || tokenOf(c.req.raw);
-    const connect = await admit(c.env, c.req.param("room") ?? "", origin, token);
-    // Clients ask after a failed upgrade: say so when the per-user budget was the reason.
-    await enforce(c.env, "UPGRADES_PER_USER", connect.userId, "connections for this user");
-    if (connect.needsGrant && !(await c.env.ROOMS.getByName(connect.room).isGranted(connect.userId))) {
-      throw forbiddenWithoutGrant(connect.room);
-    }
-    return Response.json({ ok: true, room: connect.room, userId: connect.userId }, { headers: cors });
-  } catch (error) {
-    if (!(error instanceof HttpError)) throw error;
-    return errorResponse(error.status, error.code, error.message, {
-      ...cors,
-      ...Object.fromEntries(new Headers(error.headers)),
-    });
+  await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
+  const origin = c.req.header("Origin") ?? null;
+  const token = (await readTextBody(c.req.raw, 8 * 1024)).trim() || tokenOf(c.req.raw);
+  const connect = await admit(c.env, c.req.param("room") ?? "", origin, token);
+  // Clients ask after a failed upgrade: say so when the per-user budget was the reason.
+  await enforce(c.env, "UPGRADES_PER_USER", connect.userId, "connections for this user");
+  if (connect.needsGrant && !(await c.env.ROOMS.getByName(connect.room).isGranted(connect.userId))) {
+    throw forbiddenWithoutGrant(connect.room);
   }
+  return Response.json({ ok: true, room: connect.room, userId: connect.userId });
 }
