@@ -42,8 +42,42 @@ async function mintToken(secret: string, request: z.output<typeof devTokenReques
 // Everything here 404s unless the hub runs in development: the routes do not exist elsewhere.
 devRoutes.use("*", async (c, next) => {
   if (c.env.ENVIRONMENT !== "development") return errorResponse(404, ErrorCode.notFound, "no such route");
+  const refusal = crossSiteRefusal(c.req.raw);
+  if (refusal) return errorResponse(403, ErrorCode.forbidden, refusal);
   await next();
 });
+
+const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/**
+ * These routes mint any token and speak with the server's secret, so only the console on this
+ * machine may call them: the request must be addressed to a loopback host (a page that rebinds
+ * its own DNS name to 127.0.0.1 still sends its own name as Host), come from a loopback page if
+ * it comes from a page at all, and carry its body as JSON (a cross-site form or text/plain POST
+ * cannot, and a cross-site JSON request needs a preflight this hub never answers).
+ */
+function crossSiteRefusal(request: Request): string | null {
+  if (!LOOPBACK_HOSTS.has(new URL(request.url).hostname)) {
+    return "development routes answer only requests to localhost or 127.0.0.1";
+  }
+  const origin = request.headers.get("Origin");
+  if (origin !== null && !isLoopbackOrigin(origin)) {
+    return "development routes answer only pages served from localhost or 127.0.0.1";
+  }
+  const hasBody = request.body !== null || request.method === "POST";
+  const type = request.headers.get("Content-Type")?.split(";")[0]?.trim().toLowerCase();
+  if (hasBody && type !== "application/json")
+    return "development routes take JSON bodies (Content-Type: application/json)";
+  return null;
+}
+
+function isLoopbackOrigin(origin: string): boolean {
+  try {
+    return LOOPBACK_HOSTS.has(new URL(origin).hostname);
+  } catch {
+    return false;
+  }
+}
 
 devRoutes.post("/token", async (c) => {
   const parsed = devTokenRequestSchema.safeParse(await readJsonBody(c.req.raw));
