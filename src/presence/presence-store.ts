@@ -159,7 +159,10 @@ export class PresenceStore {
        SELECT coalesce(role.value, 'customer') AS role, count(DISTINCT latest.user_id) AS n
        FROM latest LEFT JOIN json_each(latest.roles) AS role GROUP BY 1 ORDER BY 1`,
     );
-    for (const row of roles) byRole[row.role] = row.n;
+    // Defined, not assigned: a role may be named "__proto__", which an assignment would drop. (A
+    // null-prototype object would do too, but cannot travel over RPC.)
+    for (const row of roles)
+      Object.defineProperty(byRole, row.role, { value: row.n, enumerable: true, writable: true });
     return {
       users,
       total: totals.total,

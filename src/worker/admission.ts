@@ -43,14 +43,18 @@ export function forbiddenWithoutGrant(room: string): HttpError {
   return new HttpError(403, ErrorCode.forbidden, `you may not join ${room}`);
 }
 
+const DECIMAL_SEQ = /^(0|[1-9][0-9]{0,15})$/;
+
 /** `since` and `epoch` of a resuming upgrade; both or neither. */
 export function resumeOf(url: URL): { since?: number; epoch?: string } {
   const since = url.searchParams.get("since");
   const epoch = url.searchParams.get("epoch");
   if (since === null && epoch === null) return {};
   const parsed = resumeQuerySchema.safeParse({ since: since ?? undefined, epoch: epoch ?? undefined });
-  if (!parsed.success || since === "") {
-    const detail = parsed.success ? "since: must be a number" : describeIssue(parsed.error);
+  // Number() would also read "0x10", "1e3" or " 7": a seq is written in decimal digits only.
+  const decimal = since !== null && DECIMAL_SEQ.test(since);
+  if (!parsed.success || !decimal) {
+    const detail = parsed.success ? "since: must be a decimal integer" : describeIssue(parsed.error);
     throw new HttpError(
       400,
       ErrorCode.badRequest,

@@ -10,7 +10,11 @@ import type { Env } from "../env";
 import { ErrorCode, ID_PATTERN } from "../protocol";
 import { HttpError } from "./http-error";
 
-/** Seconds of clock skew tolerated on `exp` and `nbf`. */
+/**
+ * Seconds of clock skew tolerated on `nbf` (a token minted on a clock slightly ahead). None on
+ * `exp`: the room closes a socket at its token's `exp`, so a token past it must be refused, not
+ * admitted for a moment and closed with 4001 (a client with a fixed token would loop).
+ */
 export const CLOCK_TOLERANCE_SECONDS = 5;
 
 const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"];
@@ -84,6 +88,9 @@ export async function verifyToken(token: string, env: Env): Promise<VerifiedUser
     throw new HttpError(401, ErrorCode.unauthorized, `token claims are invalid: ${claims.error.issues[0]?.message}`);
   }
   const { sub, roles, name, exp } = claims.data;
+  if (exp * 1000 <= Date.now()) {
+    throw new HttpError(401, ErrorCode.tokenExpired, "token has expired: get a fresh one and reconnect");
+  }
   return { userId: sub, roles: [...new Set(roles)], name, exp };
 }
 

@@ -262,6 +262,25 @@ describe("live users on the admin dashboard", () => {
   });
 });
 
+describe("role totals", () => {
+  it("counts roles named like Object's own properties, so the totals still cover everyone", async () => {
+    const dashboard = await admin();
+    const [proto, ctor] = [uniqueId(), uniqueId()];
+    await tab(proto, { roles: ["__proto__"] });
+    await tab(ctor, { roles: ["constructor", "toString"] });
+    const update = await waitForUpdate(
+      dashboard,
+      (u) => userIn(u, proto) !== undefined && userIn(u, ctor) !== undefined,
+    );
+    expect(Object.hasOwn(update.byRole, "__proto__")).toBe(true);
+    expect(update.byRole.__proto__).toBeGreaterThanOrEqual(1);
+    expect(update.byRole.constructor).toBeGreaterThanOrEqual(1);
+    expect(update.byRole.toString).toBeGreaterThanOrEqual(1);
+    const listed = await presenceList();
+    expect(Object.hasOwn(listed.byRole, "__proto__")).toBe(true);
+  });
+});
+
 describe("user:update", () => {
   it("refuses to set roles or userId with forbidden and changes nothing", async () => {
     const dashboard = await admin();

@@ -137,7 +137,19 @@ describe("resume after reconnect", () => {
 
   it("refuses a malformed since or epoch with 400", async () => {
     const token = await tokenFor("k", ["kitchen"]);
-    for (const query of ["since=abc&epoch=00ff", "since=1", "epoch=00ff", "since=-1&epoch=00ff", "since=1&epoch=XYZ"]) {
+    for (const query of [
+      "since=abc&epoch=00ff",
+      "since=1",
+      "epoch=00ff",
+      "since=-1&epoch=00ff",
+      "since=1&epoch=XYZ",
+      // Numbers, but not decimal seqs: Number() would read them as 16, 1000, 7 and 1.
+      "since=0x10&epoch=00ff",
+      "since=1e3&epoch=00ff",
+      "since=%207&epoch=00ff",
+      "since=01&epoch=00ff",
+      "since=1.0&epoch=00ff",
+    ]) {
       const res = await upgrade(`restaurant-kitchen?${query}`, { token });
       expect(res.status, query).toBe(400);
       expect((await errorOf(res)).message).toContain("since");

@@ -60,8 +60,23 @@ describe("tokens", () => {
     });
   });
 
-  it("tolerates a few seconds of clock skew on exp", async () => {
-    const socket = await join(room, await signToken({ sub: "u1", roles: ["kitchen"], expiresIn: -2 }).then((t) => t));
+  it("refuses a token a second past exp, which the room would close with 4001 at once: admission and expiry agree", async () => {
+    // A clock tolerance on exp would admit this token and the expiry alarm would close it at once,
+    // and a client holding a fixed token would loop accept, close, reconnect.
+    expect(await refusal(await signToken({ sub: "u1", roles: ["kitchen"], expiresIn: -1 }))).toMatchObject({
+      status: 401,
+      code: "token_expired",
+    });
+    const access = await hubFetch(`/access/${room}`, {
+      method: "POST",
+      body: await signToken({ sub: "u1", roles: ["kitchen"], expiresIn: -1 }),
+    });
+    expect(access.status).toBe(401);
+    expect((await errorOf(access)).code).toBe("token_expired");
+  });
+
+  it("tolerates a few seconds of clock skew on nbf", async () => {
+    const socket = await join(room, await signToken({ sub: "u1", roles: ["kitchen"], notBefore: 2 }));
     expect(socket.frames[0]?.event).toBe("joined");
     socket.ws.close(1000);
   });
