@@ -32,13 +32,19 @@ export const LIMITS = {
 
 /** What a room keeps so that clients can resume (see README "Delivery guarantees"). */
 export const HISTORY = {
-  /** The last events kept whatever their age. */
-  minEvents: 200,
-  /** Events younger than this are kept (up to the caps below). */
-  minAgeMs: 24 * 60 * 60 * 1000,
-  /** Hard caps: never more events or frame bytes than these per room. */
-  maxEvents: 5_000,
-  maxBytes: 16 * 1024 * 1024,
+  /**
+   * The last events a room keeps, in a ring of this many slots (an event overwrites the one this
+   * many before it), so the cap holds after every append whatever the object's life looks like.
+   * It is also the most one resume may replay.
+   */
+  maxEvents: 1_000,
+  /** Frame bytes (UTF-8) a room keeps at most, and the most one resume may replay; the oldest events go first. */
+  maxBytes: 4 * 1024 * 1024,
+  /**
+   * Replay one user may ask of one room per minute, in frame bytes (UTF-8): a resume past it is
+   * answered `recovered: false` (refetch over REST), so resumes cannot stall a room for others.
+   */
+  replayBytesPerUserPerMinute: 8 * 1024 * 1024,
   /** A broadcast `id` repeated within this window delivers nothing new. */
   idempotencyWindowMs: 10 * 60 * 1000,
   /** Unread notifications kept per user. */
@@ -288,9 +294,15 @@ export interface JoinedPayload {
   epoch: string;
   /**
    * Present when the client asked to resume: `true` when every missed event follows this frame,
-   * `false` when the history no longer covers `since` (or the epoch changed): refetch state.
+   * `false` when they cannot be replayed (see `notRecovered`): refetch state.
    */
   recovered?: boolean;
+  /**
+   * Why `recovered` is false: `epoch` (the room's history was lost or deleted: another epoch),
+   * `history` (the history no longer reaches back to `since`), `replay_limit` (this user asked
+   * for more replay than HISTORY.replayBytesPerUserPerMinute).
+   */
+  notRecovered?: "epoch" | "history" | "replay_limit";
 }
 
 /**

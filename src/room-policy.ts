@@ -14,17 +14,23 @@ export interface RoomKind {
   readonly owner?: boolean;
   /** A backend may grant single users access (PUT /internal/rooms/{room}/members/{userId}). */
   readonly grantable?: boolean;
+  /**
+   * Days after its last activity (an event, a grant, a connected socket) when the room's whole
+   * storage is deleted; absent: kept (its history stays bounded by HISTORY, and there are few).
+   */
+  readonly idleDays?: number;
 }
 
 export const ROOM_KINDS = {
+  // Kept: a user's unread notifications wait for them however long they are away.
   user: { match: { prefix: "user-" }, roles: [], owner: true },
-  order: { match: { prefix: "order-" }, roles: ["admin", "staff", "kitchen"], grantable: true },
+  order: { match: { prefix: "order-" }, roles: ["admin", "staff", "kitchen"], grantable: true, idleDays: 30 },
   kitchen: { match: { exact: "restaurant-kitchen" }, roles: ["admin", "staff", "kitchen"] },
   pool: { match: { exact: "pool-staff" }, roles: ["admin", "staff", "pool"] },
   adminDashboard: { match: { exact: "admin-dashboard" }, roles: ["admin"] },
   supportAgents: { match: { exact: "support-agents" }, roles: ["support", "admin"] },
   // After support-agents, so that the fixed name is not read as the chat of a user named "agents".
-  support: { match: { prefix: "support-" }, roles: ["support", "admin"], owner: true },
+  support: { match: { prefix: "support-" }, roles: ["support", "admin"], owner: true, idleDays: 180 },
 } as const satisfies Record<string, RoomKind>;
 
 export type RoomKindName = keyof typeof ROOM_KINDS;
@@ -72,4 +78,10 @@ export function accessTo(room: ParsedRoom, who: Identity): Access {
 export function isGrantable(room: ParsedRoom): boolean {
   const spec: RoomKind = ROOM_KINDS[room.kind];
   return spec.grantable === true;
+}
+
+/** How long a room of this kind is kept after its last activity (ms), or null when it is kept. */
+export function idleLifetimeMs(kind: RoomKindName): number | null {
+  const spec: RoomKind = ROOM_KINDS[kind];
+  return spec.idleDays === undefined ? null : spec.idleDays * 24 * 60 * 60 * 1000;
 }

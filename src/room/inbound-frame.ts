@@ -11,16 +11,15 @@ import {
   ErrorCode,
   LIMITS,
 } from "../protocol";
+import { utf8Length } from "../utf8-length";
 
 export type InboundResult =
   | { ok: true; event: ClientEvent; data: unknown; ack?: number }
   | { ok: false; code: ErrorCode; message: string; ack?: number };
 
-const encoder = new TextEncoder();
-
 function byteLength(text: string): number {
-  // A UTF-16 unit is at most 3 UTF-8 bytes, so short strings need no encoding.
-  return text.length * 3 <= LIMITS.maxFrameBytes ? text.length : encoder.encode(text).byteLength;
+  // A UTF-16 unit is at most 3 UTF-8 bytes, so short strings need no counting.
+  return text.length * 3 <= LIMITS.maxFrameBytes ? text.length : utf8Length(text);
 }
 
 export function readInboundFrame(message: string | ArrayBuffer): InboundResult {

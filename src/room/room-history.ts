@@ -3,17 +3,19 @@
  * and its frame is kept in SQLite so that a client coming back with `since` receives exactly what
  * it missed. The epoch is drawn when the log is created, so it changes only if the log is lost.
  *
- * Retention: an event is kept while it is among the last HISTORY.minEvents OR younger than
- * HISTORY.minAgeMs, and never beyond HISTORY.maxEvents events or HISTORY.maxBytes of frames.
+ * Retention is a property of the stored rows, not of anything counted in memory (an object is
+ * evicted between most events): events live in a ring of HISTORY.maxEvents slots, `seq` modulo
+ * the ring's size, so each append overwrites the event that many before it, one row written per
+ * publish. The byte cap (HISTORY.maxBytes of UTF-8 frames) holds after every append too: when an
+ * append takes the total over it, the oldest events are deleted. The stored events are always one
+ * run of consecutive seqs, from `oldest` to `seq`.
  */
 import { HISTORY } from "../protocol";
+import { utf8Length } from "../utf8-length";
 
-export interface Replay {
-  /** Whether the log still covers everything after `since` in the client's epoch. */
-  recovered: boolean;
-  /** Frames after `since`, in order (empty when not recovered). */
-  frames: string[];
-}
+export type ReplayRefusal = "epoch" | "history" | "replay_limit";
+
+export type Replay = { recovered: true; frames: string[] } | { recovered: false; reason: ReplayRefusal };
 
 export interface PublishRecord {
   hash: string;
@@ -28,14 +30,24 @@ export interface PublishKey {
   delivered: number;
 }
 
-/** How often, in appended events, the log is trimmed. */
-const TRIM_EVERY = 50;
+/** What the stored rows say, read once per wake-up and kept up to date by every append. */
+interface LogState {
+  /** The seq of the last event, 0 before the first. */
+  seq: number;
+  /** Stored events: seqs `seq - count + 1` to `seq`. */
+  count: number;
+  /** Their frames' UTF-8 bytes. */
+  bytes: number;
+}
+
+const RING = HISTORY.maxEvents;
 
 export class RoomHistory {
-  private seqCache: number | null = null;
   private epochCache: string | null = null;
-  private appendedSinceTrim = 0;
+  private state: LogState | null = null;
   private keys: Map<string, PublishRecord & { ts: number }> | null = null;
+  /** Keys past the window are dropped once the map holds this many. */
+  private pruneKeysAt: number = RING;
 
   constructor(
     private readonly storage: DurableObjectStorage,
@@ -43,17 +55,27 @@ export class RoomHistory {
   ) {}
 
   static migrate(storage: DurableObjectStorage): void {
-    storage.sql.exec(
-      "CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL, size INTEGER NOT NULL, ts INTEGER NOT NULL, pid TEXT, phash TEXT, delivered INTEGER)",
-    );
-    // Rooms created before idempotency keys moved onto the event rows.
-    const columns = storage.sql.exec("SELECT * FROM events LIMIT 0").columnNames;
-    if (!columns.includes("pid")) {
-      for (const column of ["pid TEXT", "phash TEXT", "delivered INTEGER"]) {
-        storage.sql.exec(`ALTER TABLE events ADD COLUMN ${column}`);
-      }
+    const { sql } = storage;
+    const exists = sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'").toArray();
+    const columns = exists.length > 0 ? sql.exec("SELECT * FROM events LIMIT 0").columnNames : [];
+    if (exists.length > 0 && !columns.includes("slot")) {
+      // Rooms stored before the ring (events keyed by seq, maybe without key columns): keep the
+      // newest events that fit the ring and the byte cap, in their slots.
+      const keyed = columns.includes("pid");
+      sql.exec("ALTER TABLE events RENAME TO events_before_ring");
+      createRing(storage);
+      sql.exec(
+        `INSERT INTO events (slot, seq, frame, size, ts, pid, phash, delivered)
+         SELECT seq % ${RING}, seq, frame, length(CAST(frame AS BLOB)), ts,
+           ${keyed ? "pid, phash, delivered" : "NULL, NULL, NULL"}
+         FROM events_before_ring ORDER BY seq DESC LIMIT ${RING}`,
+      );
+      sql.exec("DROP TABLE events_before_ring");
+      new RoomHistory(storage).trimBytes();
+    } else {
+      createRing(storage);
     }
-    storage.sql.exec("DROP TABLE IF EXISTS publishes");
+    sql.exec("DROP TABLE IF EXISTS publishes");
     if (storage.kv.get("epoch") === undefined) storage.kv.put("epoch", newEpoch());
   }
 
@@ -63,16 +85,22 @@ export class RoomHistory {
     return this.epochCache;
   }
 
-  /**
-   * The seq of the last event, 0 before the first. Read from the log itself (trimming always
-   * keeps the newest events), so a publish writes one row, not a row and a counter.
-   */
+  /** The seq of the last event, 0 before the first. */
   get seq(): number {
-    if (this.seqCache === null) {
-      this.seqCache =
-        this.storage.sql.exec<{ seq: number | null }>("SELECT max(seq) AS seq FROM events").one().seq ?? 0;
-    }
-    return this.seqCache;
+    return this.log().seq;
+  }
+
+  /** The oldest stored seq (seq + 1 when nothing is stored). */
+  get oldest(): number {
+    const { seq, count } = this.log();
+    return seq - count + 1;
+  }
+
+  /** When the last event was appended (ms), or null before the first. */
+  lastEventAt(): number | null {
+    const { seq } = this.log();
+    if (seq === 0) return null;
+    return this.storage.sql.exec<{ ts: number }>("SELECT ts FROM events WHERE slot = ?", seq % RING).toArray()[0]?.ts ?? null;
   }
 
   /**
@@ -80,60 +108,71 @@ export class RoomHistory {
    * The frame is serialized here, once, for every socket and for the log.
    */
   append(room: string, event: string, data: unknown, key?: PublishKey): { seq: number; frame: string } {
-    const seq = this.seq + 1;
+    const log = this.log();
+    const seq = log.seq + 1;
     const frame = JSON.stringify({ event, room, data, seq, epoch: this.epoch });
-    this.seqCache = seq;
+    const size = utf8Length(frame);
+    const slot = seq % RING;
+    if (log.count === RING) {
+      // The slot holds the oldest event, which this one replaces.
+      log.bytes -= this.storage.sql.exec<{ size: number }>("SELECT size FROM events WHERE slot = ?", slot).one().size;
+      log.count--;
+    }
     const ts = this.now();
     // One row per event, idempotency key included: rows written are most of a publish's bill.
     this.storage.sql.exec(
-      "INSERT INTO events (seq, frame, size, ts, pid, phash, delivered) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO events (slot, seq, frame, size, ts, pid, phash, delivered) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (slot) DO UPDATE SET seq = excluded.seq, frame = excluded.frame, size = excluded.size,
+         ts = excluded.ts, pid = excluded.pid, phash = excluded.phash, delivered = excluded.delivered`,
+      slot,
       seq,
       frame,
-      frame.length,
+      size,
       ts,
       key?.id ?? null,
       key?.hash ?? null,
       key?.delivered ?? null,
     );
+    log.seq = seq;
+    log.count++;
+    log.bytes += size;
+    if (log.bytes > HISTORY.maxBytes) this.trimBytes();
     if (key) this.recentKeys().set(key.id, { hash: key.hash, delivered: key.delivered, ts });
-    if (++this.appendedSinceTrim >= TRIM_EVERY) this.trim();
     return { seq, frame };
   }
 
-  /** What a client that last saw `since` in `epoch` has missed. */
-  replay(since: number, epoch: string): Replay {
+  /**
+   * What a client that last saw `since` in `epoch` has missed, from `floor` on (a grant-admitted
+   * socket sees nothing from before its grant). `allowBytes` says whether the caller may send that
+   * many bytes of replay now (the per-user replay budget).
+   */
+  replay(since: number, epoch: string, floor: number, allowBytes: (bytes: number) => boolean): Replay {
     const current = this.seq;
-    if (epoch !== this.epoch || since > current) return { recovered: false, frames: [] };
-    if (since === current) return { recovered: true, frames: [] };
-    const oldest = this.storage.sql.exec<{ seq: number | null }>("SELECT min(seq) AS seq FROM events").one().seq;
-    if (oldest === null || oldest > since + 1) return { recovered: false, frames: [] };
-    const frames = this.storage.sql
-      .exec<{ frame: string }>("SELECT frame FROM events WHERE seq > ? ORDER BY seq", since)
-      .toArray()
-      .map((row) => row.frame);
-    return { recovered: true, frames };
+    if (epoch !== this.epoch || since > current) return { recovered: false, reason: "epoch" };
+    const from = Math.max(since, Math.min(floor, current));
+    if (from === current) return { recovered: true, frames: [] };
+    if (from + 1 < this.oldest) return { recovered: false, reason: "history" };
+    const rows = this.storage.sql
+      .exec<{ frame: string; size: number }>("SELECT frame, size FROM events WHERE seq > ? ORDER BY seq", from)
+      .toArray();
+    const bytes = rows.reduce((total, row) => total + row.size, 0);
+    if (!allowBytes(bytes)) return { recovered: false, reason: "replay_limit" };
+    return { recovered: true, frames: rows.map((row) => row.frame) };
   }
 
-  /** Drops what retention no longer promises to keep. */
-  trim(): void {
-    this.appendedSinceTrim = 0;
-    const current = this.seq;
-    const keepFrom = current - HISTORY.minEvents; // the last minEvents are always kept
-    this.storage.sql.exec(
-      "DELETE FROM events WHERE seq <= ? AND (ts < ? OR seq <= ?)",
-      keepFrom,
-      this.now() - HISTORY.minAgeMs,
-      current - HISTORY.maxEvents,
-    );
-    const overBudget = this.storage.sql
-      .exec<{ seq: number }>(
-        "SELECT seq FROM (SELECT seq, SUM(size) OVER (ORDER BY seq DESC) AS total FROM events) WHERE total > ? ORDER BY seq DESC LIMIT 1",
-        HISTORY.maxBytes,
-      )
-      .toArray()[0];
-    if (overBudget) this.storage.sql.exec("DELETE FROM events WHERE seq <= ? AND seq <= ?", overBudget.seq, keepFrom);
-    const windowStart = this.now() - HISTORY.idempotencyWindowMs;
-    for (const [id, record] of this.keys ?? []) if (record.ts < windowStart) this.keys?.delete(id);
+  /** Deletes the oldest events until the frames fit HISTORY.maxBytes; the newest always stays. */
+  private trimBytes(): void {
+    const log = this.log();
+    const first = log.seq - log.count + 1;
+    let oldest = first;
+    // Oldest first, each by its slot: usually one or two events make room for the new one.
+    while (log.bytes > HISTORY.maxBytes && oldest < log.seq) {
+      const row = this.storage.sql.exec<{ size: number }>("SELECT size FROM events WHERE slot = ?", oldest % RING).one();
+      log.bytes -= row.size;
+      log.count--;
+      oldest++;
+    }
+    if (oldest > first) this.storage.sql.exec("DELETE FROM events WHERE seq < ?", oldest);
   }
 
   /** The first answer to a publish with this idempotency key, if it came within the window. */
@@ -143,12 +182,31 @@ export class RoomHistory {
     return { hash: record.hash, delivered: record.delivered };
   }
 
+  private log(): LogState {
+    if (this.state) return this.state;
+    const row = this.storage.sql
+      .exec<{ seq: number | null; count: number; bytes: number | null }>(
+        "SELECT max(seq) AS seq, count(*) AS count, sum(size) AS bytes FROM events",
+      )
+      .one();
+    this.state = { seq: row.seq ?? 0, count: row.count, bytes: row.bytes ?? 0 };
+    return this.state;
+  }
+
   /**
    * The keys of the window, read from the event rows once per wake-up (a few rows: only the last
-   * 10 minutes), then kept in memory as events are appended.
+   * 10 minutes), then kept in memory as events are appended; those past the window are dropped
+   * as new ones come.
    */
   private recentKeys(): Map<string, PublishRecord & { ts: number }> {
-    if (this.keys) return this.keys;
+    if (this.keys) {
+      if (this.keys.size > this.pruneKeysAt) {
+        const windowStart = this.now() - HISTORY.idempotencyWindowMs;
+        for (const [id, record] of this.keys) if (record.ts < windowStart) this.keys.delete(id);
+        this.pruneKeysAt = Math.max(RING, 2 * this.keys.size);
+      }
+      return this.keys;
+    }
     this.keys = new Map();
     const rows = this.storage.sql.exec<{ pid: string; phash: string; delivered: number; ts: number }>(
       "SELECT pid, phash, delivered, ts FROM events WHERE pid IS NOT NULL AND ts >= ? ORDER BY seq",
@@ -157,6 +215,13 @@ export class RoomHistory {
     for (const row of rows) this.keys.set(row.pid, { hash: row.phash, delivered: row.delivered, ts: row.ts });
     return this.keys;
   }
+}
+
+function createRing(storage: DurableObjectStorage): void {
+  storage.sql.exec(
+    `CREATE TABLE IF NOT EXISTS events (slot INTEGER PRIMARY KEY, seq INTEGER NOT NULL, frame TEXT NOT NULL,
+      size INTEGER NOT NULL, ts INTEGER NOT NULL, pid TEXT, phash TEXT, delivered INTEGER)`,
+  );
 }
 
 function newEpoch(): string {

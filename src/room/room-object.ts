@@ -22,10 +22,11 @@ import {
   LIMITS,
   type RoomInfo,
 } from "../protocol";
-import { parseRoom, type RoomKindName } from "../room-policy";
+import { idleLifetimeMs, parseRoom, type RoomKindName } from "../room-policy";
 import { errorResponse } from "../worker/http-error";
 import { CONNECT_HEADER, decodeConnect } from "./connect-request";
 import { FrameBudget } from "./frame-budget";
+import { ReplayBudget } from "./replay-budget";
 import { readInboundFrame } from "./inbound-frame";
 import {
   callFeature,
@@ -37,16 +38,23 @@ import {
 } from "./room-api";
 import { type EventHandler, FrameError, type RoomFeature, type RoomHost } from "./room-feature";
 import { ALL_FEATURES, FEATURES_BY_KIND } from "./room-features";
+import { RoomGrants } from "./room-grants";
 import { RoomHistory } from "./room-history";
 import { closeByHub, closeQuietly } from "./socket-close";
 import { countBadFrame, newConnectionId, readState, type SocketState, userTag, writeState } from "./socket-state";
 
-const SCHEMA_VERSION = 4;
+const SCHEMA_VERSION = 5;
+/** Replayed frames are packed into batch frames of about this many UTF-16 units. */
+const REPLAY_BATCH_UNITS = 64 * 1024;
 
 export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi {
-  readonly history: RoomHistory;
+  private log: RoomHistory;
+  private readonly grants: RoomGrants;
+  /** False once the storage was deleted (idle lifetime), until the next call migrates it again. */
+  private schemaReady: boolean;
   private parsedKind: RoomKindName | null = null;
   private readonly frameBudget = new FrameBudget();
+  private readonly replayBudget = new ReplayBudget();
   /** Frames held back (see BatchFrame and COALESCE), and when the last event was published. */
   private pending: string[] = [];
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -64,22 +72,37 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     super(ctx, env);
     // Runs on every wake-up: everything here is cheap and synchronous.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(HEARTBEAT_FRAME, HEARTBEAT_ACK_FRAME));
-    if (ctx.storage.kv.get("schema") !== SCHEMA_VERSION) this.migrate();
-    this.history = new RoomHistory(ctx.storage);
+    this.schemaReady = ctx.storage.kv.get("schema") === SCHEMA_VERSION;
+    this.log = new RoomHistory(ctx.storage);
+    this.grants = new RoomGrants(ctx.storage.sql);
   }
 
-  private migrate(): void {
+  /** Creates or upgrades the room's tables; a room that will be deleted when idle gets its alarm. */
+  private ensureSchema(): void {
+    if (this.schemaReady) return;
     const { storage } = this.ctx;
-    storage.sql.exec("CREATE TABLE IF NOT EXISTS grants (user_id TEXT PRIMARY KEY, granted_at INTEGER NOT NULL)");
+    RoomGrants.migrate(storage.sql);
     RoomHistory.migrate(storage);
     for (const feature of ALL_FEATURES) feature.migrate?.(storage);
     storage.kv.put("schema", SCHEMA_VERSION);
+    this.schemaReady = true;
+    const lifetime = idleLifetimeMs(this.kind);
+    if (lifetime !== null) {
+      this.wakeAt(Date.now() + lifetime).catch((error) => {
+        console.error("room: could not set its idle-lifetime alarm", this.name, describeError(error));
+      });
+    }
   }
 
   // ----- RoomHost --------------------------------------------------------------------------------
 
   get storage(): DurableObjectStorage {
     return this.ctx.storage;
+  }
+
+  get history(): RoomHistory {
+    this.ensureSchema();
+    return this.log;
   }
 
   /** The room's name: every caller reaches a room by its name (`getByName`), and the runtime hands it on. */
@@ -236,7 +259,9 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       if (!who || request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
         return errorResponse(400, ErrorCode.badRequest, "expected a WebSocket upgrade from the hub");
       }
-      if (who.needsGrant && !this.isGranted(who.userId)) {
+      this.ensureSchema();
+      const grant = who.needsGrant ? this.grants.get(who.userId) : null;
+      if (who.needsGrant && !grant) {
         return errorResponse(403, ErrorCode.forbidden, `you may not join ${this.name}`);
       }
       const pair = new WebSocketPair();
@@ -255,16 +280,18 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
 
       // No await until the joined frame and the replay are out: a broadcast running in between
       // would reach this socket before the events it missed.
-      const replay = who.since !== undefined && who.epoch ? this.history.replay(who.since, who.epoch) : null;
-      const joined: JoinedPayload = {
-        room: this.name,
-        userId: who.userId,
-        seq: this.history.seq,
-        epoch: this.history.epoch,
-      };
+      // A grant-admitted socket replays only what was published since its grant.
+      const replay =
+        who.since !== undefined && who.epoch
+          ? this.log.replay(who.since, who.epoch, grant?.seq ?? 0, (bytes) =>
+              this.replayBudget.take(who.userId, bytes, Date.now()),
+            )
+          : null;
+      const joined: JoinedPayload = { room: this.name, userId: who.userId, seq: this.log.seq, epoch: this.log.epoch };
       if (replay) joined.recovered = replay.recovered;
+      if (replay && !replay.recovered) joined.notRecovered = replay.reason;
       this.send(server, JSON.stringify({ event: "joined", room: this.name, data: joined }));
-      for (const frame of replay?.frames ?? []) this.send(server, frame);
+      if (replay?.recovered) for (const text of this.packReplay(replay.frames)) this.send(server, text);
 
       for (const feature of this.features) await feature.onJoin?.(this, server, state, replay?.recovered === true);
       await this.wakeAt(who.exp * 1000);
@@ -275,9 +302,30 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     }
   }
 
+  /** A replay as few WebSocket messages: batch frames of the events' own frames, in order. */
+  private packReplay(frames: string[]): string[] {
+    const texts: string[] = [];
+    let batch: string[] = [];
+    let units = 0;
+    const close = () => {
+      if (batch.length === 1) texts.push(batch[0] as string);
+      else if (batch.length > 1) texts.push(`{"event":"batch","room":${JSON.stringify(this.name)},"data":[${batch.join(",")}]}`);
+      batch = [];
+      units = 0;
+    };
+    for (const frame of frames) {
+      if (units + frame.length > REPLAY_BATCH_UNITS) close();
+      batch.push(frame);
+      units += frame.length;
+    }
+    close();
+    return texts;
+  }
+
   // ----- RPC from the Worker ---------------------------------------------------------------------
 
   broadcast(event: string, data: unknown, id?: string, hash = ""): RoomDelivery {
+    this.ensureSchema();
     if (id) {
       const prior = this.history.findPublish(id);
       if (prior) return prior.hash === hash ? { delivered: prior.delivered, duplicate: true } : { conflict: true };
@@ -286,16 +334,14 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   }
 
   grant(userId: string): void {
-    this.ctx.storage.sql.exec(
-      "INSERT INTO grants (user_id, granted_at) VALUES (?, ?) ON CONFLICT (user_id) DO NOTHING",
-      userId,
-      Date.now(),
-    );
+    this.ensureSchema();
+    this.grants.add(userId, this.log.seq, Date.now());
   }
 
   revoke(userId: string): number {
+    this.ensureSchema();
     this.flush();
-    this.ctx.storage.sql.exec("DELETE FROM grants WHERE user_id = ?", userId);
+    this.grants.remove(userId);
     let closed = 0;
     for (const ws of this.ctx.getWebSockets(userTag(userId))) {
       if (readState(ws)?.viaGrant) {
@@ -307,6 +353,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   }
 
   async runFeature(method: FeatureCall, arg: unknown): Promise<unknown> {
+    this.ensureSchema();
     for (const feature of this.features) {
       const handler = feature.rpc?.[method] as ((room: RoomHost, arg: unknown) => unknown) | undefined;
       if (handler) return handler(this, arg);
@@ -315,7 +362,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   }
 
   isGranted(userId: string): boolean {
-    return this.ctx.storage.sql.exec("SELECT 1 FROM grants WHERE user_id = ?", userId).toArray().length > 0;
+    this.ensureSchema();
+    return this.grants.get(userId) !== null;
   }
 
   // ----- socket events ---------------------------------------------------------------------------
@@ -414,12 +462,41 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
         const wanted = await feature.onAlarm?.(this, now);
         if (wanted !== undefined && wanted !== null) next = Math.min(next, wanted);
       }
+      const idleEnd = this.idleLifetimeEnd(now);
+      if (idleEnd !== null && idleEnd <= now) return await this.deleteStorage();
+      if (idleEnd !== null) next = Math.min(next, idleEnd);
       if (Number.isFinite(next)) await this.wakeAt(next);
     } catch (error) {
       this.alarmAt = undefined; // the platform retries it: read it again next time
       console.error("room.alarm failed", this.name, describeError(error));
       throw error; // let the platform retry the alarm
     }
+  }
+
+  /**
+   * When the room's idle lifetime (`idleDays` in room-policy.ts) ends: that long after its last
+   * activity, read from storage (the last event, the last grant), or from now while sockets are
+   * connected. Null for kinds that are kept.
+   */
+  private idleLifetimeEnd(now: number): number | null {
+    const lifetime = idleLifetimeMs(this.kind);
+    if (lifetime === null) return null;
+    if (this.ctx.getWebSockets().length > 0) return now + lifetime;
+    this.ensureSchema();
+    const lastActive = Math.max(this.log.lastEventAt() ?? 0, this.grants.lastGrantAt() ?? 0);
+    return lastActive + lifetime;
+  }
+
+  /**
+   * Deletes everything the room stored: its history, grants and features' tables. The next call
+   * creates a fresh room with a new epoch, so a client resuming gets `recovered: false`.
+   */
+  private async deleteStorage(): Promise<void> {
+    await this.ctx.storage.deleteAlarm();
+    await this.ctx.storage.deleteAll();
+    this.alarmAt = null;
+    this.schemaReady = false;
+    this.log = new RoomHistory(this.ctx.storage);
   }
 
   private sendError(ws: WebSocket, code: ErrorCode, message: string, ack?: number): void {

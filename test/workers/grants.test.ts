@@ -4,6 +4,7 @@ import {
   errorOf,
   internal,
   join,
+  joinedOf,
   orderStatus,
   tokenFor,
   uniqueId,
@@ -86,5 +87,53 @@ describe("grants to order rooms", () => {
     expect((await grant(`order-${uniqueId()}`, "a.b")).status).toBe(400);
     expect((await grant("nope", "c1")).status).toBe(400);
     expect((await internal(`/rooms/order-1/members/c1`, { method: "PUT", secret: "wrong" })).status).toBe(401);
+  });
+});
+
+describe("what a granted customer may replay", () => {
+  const step = (order: string, status: string) =>
+    internal("/broadcast", { body: { rooms: [order], event: "order-status-updated", data: orderStatus("1", status) } });
+  const statuses = (frames: { event: string; data?: unknown }[]) =>
+    frames
+      .filter((frame) => frame.event === "order-status-updated")
+      .map((frame) => (frame.data as { status: string }).status);
+
+  it("replays only what was published after the grant, even when asked for everything", async () => {
+    const order = `order-${uniqueId()}`;
+    const [first, second] = [uniqueId(), uniqueId()];
+    await grant(order, first);
+    const { epoch } = joinedOf(await join(order, await tokenFor(first)));
+    await step(order, "for-the-first-customer");
+    await step(order, "allergy-notes");
+    await grant(order, second);
+    await step(order, "shared-from-here");
+
+    const back = await join(order, await tokenFor(second), { since: 0, epoch });
+    expect(back.frames[0]).toMatchObject({ event: "joined", data: { recovered: true, seq: 3 } });
+    const frames = await waitForFrames(back, 2);
+    expect(statuses(frames)).toEqual(["shared-from-here"]);
+    // Staff, admitted by role, still replay the whole history.
+    const staff = await join(order, await tokenFor("staff-9", ["staff"]), { since: 0, epoch });
+    expect(statuses(await waitForFrames(staff, 4))).toEqual([
+      "for-the-first-customer",
+      "allergy-notes",
+      "shared-from-here",
+    ]);
+  });
+
+  it("replays nothing that was published while the customer was revoked", async () => {
+    const order = `order-${uniqueId()}`;
+    const customer = uniqueId();
+    await grant(order, customer);
+    const token = await tokenFor(customer);
+    const { epoch } = joinedOf(await join(order, token));
+    await step(order, "while-granted");
+    await revoke(order, customer);
+    await step(order, "while-revoked");
+    await grant(order, customer);
+    await step(order, "granted-again");
+
+    const back = await join(order, token, { since: 0, epoch });
+    expect(statuses(await waitForFrames(back, 2))).toEqual(["granted-again"]);
   });
 });
