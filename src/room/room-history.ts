@@ -100,7 +100,9 @@ export class RoomHistory {
   lastEventAt(): number | null {
     const { seq } = this.log();
     if (seq === 0) return null;
-    return this.storage.sql.exec<{ ts: number }>("SELECT ts FROM events WHERE slot = ?", seq % RING).toArray()[0]?.ts ?? null;
+    return (
+      this.storage.sql.exec<{ ts: number }>("SELECT ts FROM events WHERE slot = ?", seq % RING).toArray()[0]?.ts ?? null
+    );
   }
 
   /**
@@ -167,7 +169,9 @@ export class RoomHistory {
     let oldest = first;
     // Oldest first, each by its slot: usually one or two events make room for the new one.
     while (log.bytes > HISTORY.maxBytes && oldest < log.seq) {
-      const row = this.storage.sql.exec<{ size: number }>("SELECT size FROM events WHERE slot = ?", oldest % RING).one();
+      const row = this.storage.sql
+        .exec<{ size: number }>("SELECT size FROM events WHERE slot = ?", oldest % RING)
+        .one();
       log.bytes -= row.size;
       log.count--;
       oldest++;

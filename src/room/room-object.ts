@@ -26,8 +26,8 @@ import { idleLifetimeMs, parseRoom, type RoomKindName } from "../room-policy";
 import { errorResponse } from "../worker/http-error";
 import { CONNECT_HEADER, decodeConnect } from "./connect-request";
 import { FrameBudget } from "./frame-budget";
-import { ReplayBudget } from "./replay-budget";
 import { readInboundFrame } from "./inbound-frame";
+import { ReplayBudget } from "./replay-budget";
 import {
   callFeature,
   type FeatureArg,
@@ -309,7 +309,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     let units = 0;
     const close = () => {
       if (batch.length === 1) texts.push(batch[0] as string);
-      else if (batch.length > 1) texts.push(`{"event":"batch","room":${JSON.stringify(this.name)},"data":[${batch.join(",")}]}`);
+      else if (batch.length > 1)
+        texts.push(`{"event":"batch","room":${JSON.stringify(this.name)},"data":[${batch.join(",")}]}`);
       batch = [];
       units = 0;
     };
