@@ -130,8 +130,18 @@ export const newOrderSchema = z.strictObject({
 });
 export type NewOrder = z.infer<typeof newOrderSchema>;
 
+/** Ids the hub gives notifications sent without one; backend ids may not start with it. */
+export const GENERATED_NOTIFICATION_ID_PREFIX = "hub:";
+
 export const notificationSchema = z.strictObject({
-  id: z.string().min(1).max(128).optional(),
+  id: z
+    .string()
+    .min(1)
+    .max(128)
+    .refine((id) => !id.startsWith(GENERATED_NOTIFICATION_ID_PREFIX), {
+      message: `must not start with "${GENERATED_NOTIFICATION_ID_PREFIX}": the hub gives those to notifications sent without an id`,
+    })
+    .optional(),
   title: z.string().min(1).max(200),
   body: z.string().max(2000),
   type: z.string().min(1).max(64).optional(),

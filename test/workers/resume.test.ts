@@ -263,7 +263,7 @@ describe("offline notifications", () => {
     expect(titles(frames)).toEqual(["A", "B", "C"]);
     const ids = frames.slice(1).map((frame) => (frame.data as { id: string }).id);
     expect(ids[0]).toBe("n-a");
-    expect(ids[1]).toMatch(/^n\d+$/);
+    expect(ids[1]).toMatch(/^hub:\d+$/);
 
     const read = await request(phone, "notification:read", { ids: [ids[0], ids[1], "unknown"] }, 1);
     expect(read.data).toEqual({ read: 2 });
@@ -284,6 +284,39 @@ describe("offline notifications", () => {
     const frames = await waitForFrames(socket, 1 + HISTORY.maxNotifications);
     await sleep(50);
     expect(titles(frames)).toEqual(Array.from({ length: HISTORY.maxNotifications }, (_, i) => `T${i + 5}`));
+  });
+
+  it("keeps exactly the last 100 unread: read ones never crowd them out", async () => {
+    const user = uniqueId();
+    const token = await tokenFor(user);
+    await notify(user, "still-unread", "Unread");
+    const reader = await join(`user-${user}`, token);
+    for (let i = 0; i < HISTORY.maxNotifications; i++) {
+      await notify(user, `read-${i}`, `R${i}`);
+      expect((await request(reader, "notification:read", { ids: [`read-${i}`] }, 10 + i)).data).toEqual({ read: 1 });
+    }
+    reader.ws.close(1000);
+    const phone = await join(`user-${user}`, token);
+    await request(phone, "room:info", undefined, 1);
+    expect(titles(phone.frames)).toEqual(["Unread"]);
+  });
+
+  it("keeps the hub's generated ids apart from backend ids", async () => {
+    const user = uniqueId();
+    await notify(user, undefined, "Generated");
+    const phone = await join(`user-${user}`, await tokenFor(user));
+    const [, generated] = await waitForFrames(phone, 2);
+    const id = (generated?.data as { id: string }).id;
+    expect(id).toMatch(/^hub:\d+$/);
+    // A backend may not use that id space, so it cannot overwrite an unread notification.
+    const taken = await notify(user, id, "Overwrite");
+    expect(taken.status).toBe(400);
+    expect((await errorOf(taken)).message).toContain("hub:");
+    // Ids that merely look alike are the backend's own.
+    expect((await notify(user, "n1", "Backend n1")).status).toBe(200);
+    const laptop = await join(`user-${user}`, await tokenFor(user));
+    await request(laptop, "room:info", undefined, 1);
+    expect(titles(laptop.frames)).toEqual(["Generated", "Backend n1"]);
   });
 
   it("does not send again what a resuming client already has", async () => {
