@@ -16,7 +16,7 @@ import { callFeature } from "../room/room-api";
 import type { PresenceApi } from "./presence-api";
 import { staleAfterMs, sweepEveryMs } from "./presence-config";
 import type { LiveUsersPush } from "./presence-messages";
-import { CLOSED_RETENTION_MS, type ConnectionReport, PresenceStore } from "./presence-store";
+import { PresenceStore, type UserSnapshot } from "./presence-store";
 
 const SCHEMA_VERSION = 1;
 const DASHBOARD = "admin-dashboard";
@@ -66,17 +66,8 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
 
   // ----- RPC from personal rooms -----------------------------------------------------------------
 
-  /** Records connections (new, navigated, renamed). Reports for removed connections are ignored. */
-  async report(reports: ConnectionReport[]): Promise<void> {
-    for (const report of reports) {
-      if (this.store.upsert(report, this.change + 1)) this.changed();
-    }
-    await this.schedule();
-  }
-
-  /** Removes connections that closed. */
-  async leave(ids: string[]): Promise<void> {
-    if (this.store.remove(ids, Date.now()) > 0) this.changed();
+  async reportUser(snapshot: UserSnapshot): Promise<void> {
+    if (this.store.replaceUser(snapshot)) this.changed();
     await this.schedule();
   }
 
@@ -134,7 +125,6 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
     const { kv } = this.ctx.storage;
     const { staleAfter } = this;
     kv.put(Key.sweepAt, now + sweepEveryMs(staleAfter));
-    this.store.forgetClosedBefore(now - CLOSED_RETENTION_MS);
 
     const silent = this.store.silentSince(now - staleAfter, SWEEP_BATCH);
     const byUser = new Map<string, { id: string; lastSeenAt: number }[]>();
@@ -172,13 +162,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
       // Never kept forever: a connection that stays unverifiable this long is dropped (a live one
       // comes back with its next navigation).
       const abandoned = rows.filter((row) => row.lastSeenAt < now - ABANDON_AFTER_STALE_PERIODS * staleAfter);
-      if (
-        this.store.remove(
-          abandoned.map((row) => row.id),
-          Date.now(),
-        ) > 0
-      )
-        this.changed();
+      if (this.store.remove(abandoned.map((row) => row.id)) > 0) this.changed();
       return;
     }
     let changed = false;
@@ -188,7 +172,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
       if (seen === undefined) gone.push(id);
       else if (this.store.touch(id, seen)) changed = true;
     }
-    if (this.store.remove(gone, Date.now()) > 0) changed = true;
+    if (this.store.remove(gone) > 0) changed = true;
     if (changed) this.changed();
   }
 

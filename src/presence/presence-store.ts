@@ -7,23 +7,31 @@ import { type LiveUser, type LiveUsersUpdate, PRESENCE } from "../protocol";
 
 /** What a personal room tells presence about one of its connections. */
 export interface ConnectionReport {
-  /** The socket's connection id (`SocketState.c`), unique within the hub. */
+  /** The socket's connection id (`SocketState.connectionId`), unique within the hub. */
   id: string;
-  userId: string;
   name?: string;
   /** Roles from the token. */
   roles: string[];
-  /** The page this connection shows now; absent when the report does not change it. */
-  path?: string;
+  /** The page this connection shows now; null before its first navigation. */
+  path: string | null;
   connectedAt: number;
+  /** When the connection last navigated (or connected): the user's path is that of the latest. */
+  movedAt: number;
   /** When the room last heard from this connection (ms). */
   seenAt: number;
-  /** Per-connection counter kept in the socket's attachment: an older report never undoes a newer one. */
-  version: number;
 }
 
-/** How long ids of removed connections are remembered, so that a report still in flight cannot bring one back. */
-export const CLOSED_RETENTION_MS = 5 * 60_000;
+/**
+ * Everything a personal room knows of its user's connections: presence replaces what it had for
+ * the user with it, so connections that vanished (a hub restart, a lost close) go at once.
+ */
+export interface UserSnapshot {
+  userId: string;
+  /** Increases with every snapshot of the user's room: an older snapshot never undoes a newer one. */
+  version: number;
+  connections: ConnectionReport[];
+}
+
 
 interface UserRow {
   user_id: string;
@@ -41,7 +49,7 @@ interface UserRow {
 const LATEST_PER_USER = `
   WITH ranked AS (
     SELECT user_id, name, roles, path,
-      row_number() OVER (PARTITION BY user_id ORDER BY moved DESC) AS rank,
+      row_number() OVER (PARTITION BY user_id ORDER BY moved DESC, connected_at DESC, id) AS rank,
       count(*) OVER (PARTITION BY user_id) AS connections,
       min(connected_at) OVER (PARTITION BY user_id) AS connected_at,
       max(last_seen_at) OVER (PARTITION BY user_id) AS last_seen_at
@@ -53,7 +61,7 @@ export class PresenceStore {
   constructor(private readonly sql: SqlStorage) {}
 
   static migrate(sql: SqlStorage): void {
-    // `moved` orders path changes across a user's connections: the presence object's change counter.
+    // `moved`: when the connection last navigated (or connected); the user's path is the latest one's.
     sql.exec(`CREATE TABLE IF NOT EXISTS connections (
       id TEXT PRIMARY KEY,
       user_id TEXT NOT NULL,
@@ -67,50 +75,51 @@ export class PresenceStore {
     )`);
     sql.exec("CREATE INDEX IF NOT EXISTS connections_user ON connections (user_id)");
     sql.exec("CREATE INDEX IF NOT EXISTS connections_seen ON connections (last_seen_at)");
-    sql.exec("CREATE TABLE IF NOT EXISTS closed (id TEXT PRIMARY KEY, at INTEGER NOT NULL)");
-    sql.exec("CREATE INDEX IF NOT EXISTS closed_at ON closed (at)");
+    // Reports once carried per-connection versions and closed ids were remembered; snapshots of
+    // whole users replaced both.
+    sql.exec("DROP TABLE IF EXISTS closed");
   }
 
   /**
-   * Records a report unless the connection was already removed or a newer report was recorded.
-   * `change` is the presence object's change counter. Returns whether anything changed.
+   * Replaces the user's connections with the snapshot, unless a newer snapshot of theirs was
+   * recorded. Returns whether it changed anything.
    */
-  upsert(report: ConnectionReport, change: number): boolean {
-    const hasPath = report.path !== undefined ? 1 : 0;
-    const cursor = this.sql.exec(
-      `INSERT INTO connections (id, user_id, name, roles, path, connected_at, last_seen_at, moved, version)
-       SELECT ?, ?, ?, ?, ?, ?, ?, ?, ? WHERE NOT EXISTS (SELECT 1 FROM closed WHERE id = ?)
-       ON CONFLICT (id) DO UPDATE SET
-         name = excluded.name,
-         roles = excluded.roles,
-         path = CASE WHEN ? THEN excluded.path ELSE connections.path END,
-         moved = CASE WHEN ? THEN excluded.moved ELSE connections.moved END,
-         last_seen_at = max(connections.last_seen_at, excluded.last_seen_at),
-         version = excluded.version
-       WHERE excluded.version > connections.version`,
-      report.id,
-      report.userId,
-      report.name ?? null,
-      JSON.stringify(report.roles),
-      report.path ?? null,
-      report.connectedAt,
-      report.seenAt,
-      change,
-      report.version,
-      report.id,
-      hasPath,
-      hasPath,
-    );
-    return cursor.rowsWritten > 0;
+  replaceUser(snapshot: UserSnapshot): boolean {
+    const recorded = this.sql
+      .exec<{ version: number | null }>("SELECT max(version) AS version FROM connections WHERE user_id = ?", snapshot.userId)
+      .one().version;
+    if (recorded !== null && recorded >= snapshot.version) return false;
+    const ids = JSON.stringify(snapshot.connections.map((connection) => connection.id));
+    const removed = this.sql.exec(
+      "DELETE FROM connections WHERE user_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
+      snapshot.userId,
+      ids,
+    ).rowsWritten;
+    for (const connection of snapshot.connections) {
+      this.sql.exec(
+        `INSERT INTO connections (id, user_id, name, roles, path, connected_at, last_seen_at, moved, version)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (id) DO UPDATE SET
+           name = excluded.name, roles = excluded.roles, path = excluded.path, moved = excluded.moved,
+           last_seen_at = max(connections.last_seen_at, excluded.last_seen_at), version = excluded.version`,
+        connection.id,
+        snapshot.userId,
+        connection.name ?? null,
+        JSON.stringify(connection.roles),
+        connection.path,
+        connection.connectedAt,
+        connection.seenAt,
+        connection.movedAt,
+        snapshot.version,
+      );
+    }
+    return removed > 0 || snapshot.connections.length > 0;
   }
 
-  /** Removes connections and remembers their ids; returns how many were live. */
-  remove(ids: readonly string[], now: number): number {
+  /** Removes connections the sweep found gone; returns how many were live. */
+  remove(ids: readonly string[]): number {
     let removed = 0;
-    for (const id of ids) {
-      removed += this.sql.exec("DELETE FROM connections WHERE id = ?", id).rowsWritten;
-      this.sql.exec("INSERT OR REPLACE INTO closed (id, at) VALUES (?, ?)", id, now);
-    }
+    for (const id of ids) removed += this.sql.exec("DELETE FROM connections WHERE id = ?", id).rowsWritten;
     return removed;
   }
 
@@ -138,9 +147,6 @@ export class PresenceStore {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM connections").one().n;
   }
 
-  forgetClosedBefore(before: number): void {
-    this.sql.exec("DELETE FROM closed WHERE at < ?", before);
-  }
 
   /** The most recently active users (at most `limit`), and totals over everyone. */
   liveUsers(limit: number = PRESENCE.maxListedUsers): LiveUsersUpdate {

@@ -24,13 +24,11 @@ export interface SocketState {
   /** Bad frames in the current window, and when that window started (ms). */
   badFrames?: number;
   badFramesSince?: number;
-  /** Chat messages in the current one-second window, and its start (ms). */
-  chatMessages?: number;
-  chatWindowStart?: number;
   /** Last typing hint passed on (ms). */
   lastTypingAt?: number;
-  /** Presence: version of the last report about this connection, and its last presence frame (ms). */
-  presenceVersion?: number;
+  /** Presence: the page this connection shows, when it last navigated, and its last presence frame (ms). */
+  path?: string;
+  movedAt?: number;
   presenceActiveAt?: number;
 }
 
@@ -45,10 +43,9 @@ const ATTACHMENT_KEYS = {
   connectedAt: "t",
   badFrames: "b",
   badFramesSince: "bt",
-  chatMessages: "m",
-  chatWindowStart: "mt",
   lastTypingAt: "y",
-  presenceVersion: "pv",
+  path: "pp",
+  movedAt: "pm",
   presenceActiveAt: "pa",
 } as const satisfies { [K in keyof SocketState]-?: string };
 
@@ -94,19 +91,4 @@ export function countBadFrame(ws: WebSocket, state: SocketState, now: number): b
 
 export function newConnectionId(): string {
   return crypto.randomUUID().replaceAll("-", "").slice(0, 16);
-}
-
-/**
- * Counts a chat message in the socket's one-second window; returns false when the socket is
- * over `perSecond` and the message must be refused.
- */
-export function withinRate(ws: WebSocket, state: SocketState, perSecond: number, now: number): boolean {
-  if (!state.chatWindowStart || now - state.chatWindowStart >= 1000) {
-    state.chatWindowStart = now;
-    state.chatMessages = 0;
-  }
-  if ((state.chatMessages ?? 0) >= perSecond) return false;
-  state.chatMessages = (state.chatMessages ?? 0) + 1;
-  writeState(ws, state);
-  return true;
 }

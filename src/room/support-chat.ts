@@ -14,13 +14,26 @@ import {
 } from "../protocol";
 import { type PageQuery, pageBefore } from "./page-before";
 import { FrameError, type RoomFeature, type RoomHost } from "./room-feature";
-import { type SocketState, withinRate, writeState } from "./socket-state";
+import { type SocketState, writeState } from "./socket-state";
+import { UserRate } from "./user-rate";
 
 /** A typing frame is passed on at most this often per socket (a stop always goes through). */
 const TYPING_INTERVAL_MS = 500;
 /** How often, in messages, the per-conversation cap is enforced. */
 const CAP_CHECK_EVERY = 500;
 const MESSAGES_PAGE: PageQuery = { table: "messages", columns: "*", key: "seq" };
+
+/** Each support room's chat budget, per user (several tabs of one customer share one). */
+const chatRates = new WeakMap<RoomHost, UserRate>();
+
+function chatRateOf(room: RoomHost): UserRate {
+  let rate = chatRates.get(room);
+  if (!rate) {
+    rate = new UserRate(CHAT.maxMessagesPerSecond);
+    chatRates.set(room, rate);
+  }
+  return rate;
+}
 
 interface MessageRow {
   seq: number;
@@ -52,7 +65,7 @@ export const supportChat: RoomFeature = {
   },
 
   handlers: {
-    async "chat:message"(room, ws, state, { text, clientMessageId }) {
+    async "chat:message"(room, _ws, state, { text, clientMessageId }) {
       const author = authorOf(room, state);
       const existing = room.storage.sql
         .exec<MessageRow>(
@@ -62,8 +75,8 @@ export const supportChat: RoomFeature = {
         )
         .toArray()[0];
       if (existing) return toMessage(room, existing);
-      if (!withinRate(ws, state, CHAT.maxMessagesPerSecond, Date.now())) {
-        throw new FrameError(ErrorCode.rateLimited, `at most ${CHAT.maxMessagesPerSecond} messages per second`);
+      if (!chatRateOf(room).take(state.userId, Date.now())) {
+        throw new FrameError(ErrorCode.rateLimited, `at most ${CHAT.maxMessagesPerSecond} messages per second per user`);
       }
       if (author.role === "customer" && author.name) room.storage.kv.put("customerName", author.name);
       // publish() gives the event the next seq; the message carries the same number.

@@ -113,3 +113,44 @@ describe("presence under wrangler dev, with real sockets and processes", () => {
     }
   });
 });
+
+describe("presence over a hub crash, with the default 90 s staleness", () => {
+  let hub: Hub;
+  beforeAll(async () => {
+    hub = await startHub();
+  });
+  afterAll(async () => {
+    await hub?.stop();
+  });
+
+  it("shows a returning user's live connections at once after the hub was killed and restarted", async () => {
+    const user = crypto.randomUUID();
+    const tabs = [
+      openClient(hub, `user-${user}`, await e2eToken(user)),
+      openClient(hub, `user-${user}`, await e2eToken(user)),
+    ];
+    for (const [i, tab] of tabs.entries()) {
+      await tab.opened;
+      tab.ws.send(JSON.stringify({ event: "page:navigate", data: { path: `/tab-${i}` }, ack: 1 }));
+      await waitForFrames(tab, 2);
+    }
+    const before = await adminClient(hub);
+    await waitForUpdate(before, (u) => userIn(u, user)?.connections === 2);
+    before.ws.close(1000);
+
+    await hub.restart({ kill: true });
+    const admin = await adminClient(hub);
+    const back = openClient(hub, `user-${user}`, await e2eToken(user));
+    try {
+      await back.opened;
+      back.ws.send(JSON.stringify({ event: "page:navigate", data: { path: "/back" }, ack: 1 }));
+      // Well inside the 90 s a sweep would need: the returning room's snapshot replaced the two
+      // connections the crash left behind.
+      const update = await waitForUpdate(admin, (u) => userIn(u, user)?.path === "/back", 30_000);
+      expect(userIn(update, user)?.connections).toBe(1);
+    } finally {
+      back.ws.close(1000);
+      admin.ws.close(1000);
+    }
+  });
+});

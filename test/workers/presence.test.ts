@@ -1,5 +1,6 @@
-import { env, evictDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { afterEach, describe, expect, it } from "vitest";
+import type { ConnectionReport } from "../../src/presence/presence-store";
 import { HEARTBEAT_FRAME, type LiveUser, type LiveUsersUpdate, PRESENCE } from "../../src/protocol";
 import {
   errorOf,
@@ -408,42 +409,93 @@ describe("presence across hibernation and eviction", () => {
   });
 });
 
-describe("the presence object's reports", () => {
-  // Reports from a room can overtake each other (each is its own RPC): these call the object directly.
+describe("the presence object's snapshots", () => {
+  // Snapshots from one room go one at a time; these call the object directly to test ordering.
   const presence = () => env.PRESENCE.getByName("global");
-  const entry = (id: string, userId: string, version: number, path?: string) => ({
+  const connection = (id: string, path: string | null, extra: Partial<ConnectionReport> = {}): ConnectionReport => ({
     id,
-    userId,
     roles: [],
+    path,
     connectedAt: Date.now(),
+    movedAt: Date.now(),
     seenAt: Date.now(),
-    version,
-    ...(path !== undefined ? { path } : {}),
+    ...extra,
   });
 
-  it("never lets an older report undo a newer one, nor a late report bring back a closed connection", async () => {
+  it("never lets an older snapshot undo a newer one", async () => {
     const [user, id] = [uniqueId(), uniqueId()];
-    await presence().report([entry(id, user, 1), entry(id, user, 3, "/newer")]);
-    await presence().report([entry(id, user, 2, "/older")]);
+    await presence().reportUser({ userId: user, version: 3, connections: [connection(id, "/newer")] });
+    await presence().reportUser({ userId: user, version: 2, connections: [connection(id, "/older")] });
     expect(userIn(await presenceList(), user)?.path).toBe("/newer");
-    // A name-only report (no path) keeps the path.
-    await presence().report([{ ...entry(id, user, 4), name: "Gus" }]);
+    await presence().reportUser({ userId: user, version: 4, connections: [connection(id, "/newer", { name: "Gus" })] });
     expect(userIn(await presenceList(), user)).toMatchObject({ name: "Gus", path: "/newer" });
-
-    await presence().leave([id]);
-    await presence().report([entry(id, user, 5, "/after-close")]);
+    // The user closed their last tab; a late snapshot from before cannot bring it back.
+    await presence().reportUser({ userId: user, version: 6, connections: [] });
     expect(userIn(await presenceList(), user)).toBeUndefined();
+  });
+
+  it("replaces what it knew of a user, so connections a restart left behind vanish at once", async () => {
+    const user = uniqueId();
+    const dashboard = await admin();
+    // What presence kept from before a restart: two tabs whose sockets are gone.
+    await presence().reportUser({
+      userId: user,
+      version: 1,
+      connections: [connection(uniqueId(), "/menu"), connection(uniqueId(), "/cart")],
+    });
+    await waitForUpdate(dashboard, (u) => userIn(u, user)?.connections === 2);
+    // The user comes back with one tab: their personal room's first snapshot says so.
+    const back = await tab(user);
+    await navigate(back, "/order/42");
+    const update = await waitForUpdate(dashboard, (u) => userIn(u, user)?.path === "/order/42");
+    expect(userIn(update, user)?.connections).toBe(1);
   });
 
   it("drops connections whose personal room has no such socket at the next sweep", async () => {
     const user = uniqueId();
     const past = Date.now() - STALE_AFTER_MS - 1_000;
-    await presence().report([{ ...entry(uniqueId(), user, 1, "/ghost"), connectedAt: past, seenAt: past }]);
+    await presence().reportUser({
+      userId: user,
+      version: 1,
+      connections: [connection(uniqueId(), "/ghost", { connectedAt: past, movedAt: past, seenAt: past })],
+    });
     expect(userIn(await presenceList(), user)?.path).toBe("/ghost");
     const deadline = Date.now() + STALE_AFTER_MS * 2;
     while (userIn(await presenceList(), user) !== undefined) {
       if (Date.now() > deadline) throw new Error("the ghost connection was never swept");
       await sleep(100);
+    }
+  });
+});
+
+describe("joins never wait on presence", () => {
+  it("completes a personal-room join, joined frame and all, while presence is stalled; the report arrives once it answers", async () => {
+    const user = uniqueId();
+    let release: () => void = () => {};
+    const stalled = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    // Presence takes no call until released, as if it were busy or unreachable.
+    let blocking = false;
+    const blocked = runInDurableObject(env.PRESENCE.getByName("global"), (_, state) => {
+      blocking = true;
+      return state.blockConcurrencyWhile(() => stalled);
+    });
+    while (!blocking) await sleep(1);
+
+    const socket = await join(`user-${user}`, await tokenFor(user));
+    expect(socket.frames[0]).toMatchObject({ event: "joined", data: { userId: user } });
+    // A navigation is answered at once too.
+    expect((await navigate(socket, "/while-stalled")).data).toEqual({ path: "/while-stalled" });
+    opened.push(socket);
+    heartbeat(socket);
+
+    release();
+    await blocked;
+    const deadline = Date.now() + 5_000;
+    while (userIn(await presenceList(), user)?.path !== "/while-stalled") {
+      if (Date.now() > deadline) throw new Error("the report never reached presence once it answered");
+      await sleep(20);
     }
   });
 });

@@ -81,13 +81,13 @@ describe("support chat", () => {
 
   it("pages back through older messages", async () => {
     const { room, customerToken } = await conversation();
-    // Five sockets, each within the per-socket rate limit.
-    const sockets = await Promise.all(Array.from({ length: 5 }, () => join(room, customerToken)));
-    for (let i = 0; i < 120; i++) {
-      const socket = sockets[i % sockets.length] as TestSocket;
-      await say(socket, `m${i}`);
-      if (i % sockets.length === sockets.length - 1 && Math.floor(i / sockets.length) % 5 === 4) await sleep(1_000);
-    }
+    // 24 agents, five messages each: every user stays within the per-user rate limit.
+    const sockets = await Promise.all(
+      Array.from({ length: 24 }, async (_, i) =>
+        join(room, await tokenFor(`agent-${i}-${uniqueId().slice(0, 8)}`, ["support"])),
+      ),
+    );
+    for (let i = 0; i < 120; i++) await say(sockets[i % sockets.length] as TestSocket, `m${i}`);
     const reader = await join(room, customerToken);
     const first = (await waitForEvent(reader, "chat:history"))[0]?.data as ChatHistory;
     expect(first.messages).toHaveLength(CHAT.historyPage);
@@ -158,6 +158,37 @@ describe("support chat", () => {
     for (let i = 0; i < 10; i++) await request(ada, "chat:typing", { typing: true }, i + 1);
     await sleep(100);
     expect(framesOf(sam, "chat:typing")).toHaveLength(1);
+  });
+
+  it(`refuses more than ${CHAT.maxMessagesPerSecond} messages per second from all of a customer's tabs together, and the agents hear only those accepted`, async () => {
+    const { customer, room, customerToken } = await conversation();
+    const agents = await join("support-agents", await tokenFor(`agent-${uniqueId().slice(0, 8)}`, ["support"]));
+    const tabs = await Promise.all(Array.from({ length: 6 }, () => join(room, customerToken)));
+    // 30 messages from six tabs at once, five each.
+    const answers = await Promise.all(
+      tabs.flatMap((tab, t) => Array.from({ length: 5 }, (_, i) => say(tab, `t${t}-m${i}`))),
+    );
+    const accepted = answers.filter((answer) => answer.event === "ack");
+    expect(accepted).toHaveLength(CHAT.maxMessagesPerSecond);
+    expect(
+      answers
+        .filter((answer) => answer.event === "error")
+        .every((answer) => (answer.data as { code: string }).code === "rate_limited"),
+    ).toBe(true);
+    // The agents' list moved once per accepted message, and ends on the last one.
+    const updates = await waitForEvent(agents, "support:conversation-updated", CHAT.maxMessagesPerSecond);
+    const ours = updates.filter((frame) => (frame.data as { userId: string }).userId === customer);
+    const lastAccepted = accepted
+      .map((answer) => answer.data as ChatMessage)
+      .sort((a, b) => a.seq - b.seq)
+      .at(-1);
+    await request(agents, "room:info", undefined, 99);
+    expect(
+      framesOf(agents, "support:conversation-updated").filter(
+        (frame) => (frame.data as { userId: string }).userId === customer,
+      ),
+    ).toHaveLength(CHAT.maxMessagesPerSecond);
+    expect((ours.at(-1)?.data as { lastMessage: ChatMessage }).lastMessage.seq).toBe(lastAccepted?.seq);
   });
 
   it(`refuses more than ${CHAT.maxMessagesPerSecond} messages per second per socket with rate_limited`, async () => {
