@@ -40,6 +40,10 @@ export async function handleUpgrade(c: HubContext): Promise<Response> {
   await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
   const connect = await admit(c.env, c.req.param("room") ?? "", request.headers.get("Origin"), tokenOf(request));
   Object.assign(connect, resumeOf(new URL(request.url)));
+  const stub = c.env.ROOMS.getByName(connect.room);
+  // The per-user budget counts connections the hub accepts: a join the room would refuse for want
+  // of a grant is refused before it spends any (the room checks the grant again as it accepts).
+  if (connect.needsGrant && !(await stub.isGranted(connect.userId))) throw forbiddenWithoutGrant(connect.room);
   await enforce(c.env, "UPGRADES_PER_USER", connect.userId, "connections for this user");
   // Only the upgrade headers go on: the token stays in the Worker.
   const headers = new Headers({ Upgrade: "websocket", [CONNECT_HEADER]: encodeConnect(connect) });
@@ -47,7 +51,6 @@ export async function handleUpgrade(c: HubContext): Promise<Response> {
     const value = request.headers.get(name);
     if (value !== null) headers.set(name, value);
   }
-  const stub = c.env.ROOMS.getByName(connect.room);
   return stub.fetch(new Request("https://room.internal/connect", { headers }));
 }
 
@@ -63,8 +66,8 @@ export async function handleAccessCheck(c: HubContext): Promise<Response> {
   const origin = c.req.header("Origin") ?? null;
   const token = (await readTextBody(c.req.raw, 8 * 1024)).trim() || tokenOf(c.req.raw);
   const connect = await admit(c.env, c.req.param("room") ?? "", origin, token);
-  // Clients ask after a failed upgrade: say so when the per-user budget was the reason.
-  await enforce(c.env, "UPGRADES_PER_USER", connect.userId, "connections for this user");
+  // Not counted in the per-user budget, which counts accepted connections only (so it cannot say
+  // whether that budget refused an upgrade: a client treats that one as a failure to retry).
   if (connect.needsGrant && !(await c.env.ROOMS.getByName(connect.room).isGranted(connect.userId))) {
     throw forbiddenWithoutGrant(connect.room);
   }

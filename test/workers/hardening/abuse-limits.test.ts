@@ -33,27 +33,53 @@ async function untilLimited(limit: number, attempt: () => Promise<Response>) {
 }
 
 describe("abuse limits", () => {
-  it("allows a user 30 connections per 10 seconds, then 429 before the room is touched", async () => {
+  it("allows a user 60 connections per 10 seconds, then 429 before the room is touched", async () => {
     const user = uniqueId();
     const token = await tokenFor(user, ["kitchen"]);
-    const { before, limited } = await untilLimited(30, () => upgradeFrom(`/ws/user-${user}`, null, token));
-    expect(before.length).toBeGreaterThanOrEqual(30);
+    const { before, limited } = await untilLimited(60, () => upgradeFrom(`/ws/user-${user}`, null, token));
+    expect(before.length).toBeGreaterThanOrEqual(60);
     expect(new Set(before)).toEqual(new Set([101]));
     expect(limited.headers.get("Retry-After")).toBe("10");
     expect(await errorOf(limited)).toEqual({ code: "rate_limited", message: expect.stringContaining("wait") });
 
     const order = `order-${uniqueId()}`;
     expect((await upgradeFrom(`/ws/${order}`, null, token)).status).toBe(429);
-    // The access check tells a browser why, with a Retry-After it may read.
-    const access = await hubFetch(`/access/${order}`, { method: "POST", body: token });
-    expect(access.status).toBe(429);
-    expect(access.headers.get("Retry-After")).toBe("10");
     expect(await roomExists(order)).toBe(false);
     // Another user is not affected.
     const other = await upgradeFrom(`/ws/${order}`, null, await tokenFor(uniqueId(), ["kitchen"]));
     expect(other.status).toBe(101);
     other.webSocket?.accept();
     other.webSocket?.close(1000);
+  });
+
+  it("counts only accepted connections in a user's budget: access checks and joins refused for want of a grant spend none", async () => {
+    const user = uniqueId();
+    const token = await tokenFor(user);
+    const order = `order-${uniqueId()}`;
+    for (let i = 0; i < 70; i++) {
+      expect((await hubFetch(`/access/user-${user}`, { method: "POST", body: token })).status).toBe(200);
+      expect((await upgradeFrom(`/ws/${order}`, null, token)).status).toBe(403);
+    }
+    // A shared kitchen account: 20 screens rejoining their personal and kitchen rooms at once.
+    const kitchen = await tokenFor(`kitchen-${uniqueId()}`, ["kitchen"]);
+    const kitchenUser = (await (
+      await hubFetch("/access/restaurant-kitchen", { method: "POST", body: kitchen })
+    ).json()) as {
+      userId: string;
+    };
+    const statuses: number[] = [];
+    for (let screen = 0; screen < 20; screen++) {
+      for (const room of [`user-${kitchenUser.userId}`, "restaurant-kitchen"]) {
+        const res = await upgradeFrom(`/ws/${room}`, null, kitchen);
+        res.webSocket?.accept();
+        res.webSocket?.close(1000);
+        statuses.push(res.status);
+      }
+    }
+    expect(new Set(statuses)).toEqual(new Set([101]));
+    // And the first user's budget is whole: none of those 140 calls spent it.
+    const { before } = await untilLimited(60, () => upgradeFrom(`/ws/user-${user}`, null, token));
+    expect(before.length).toBeGreaterThanOrEqual(60);
   });
 
   it("allows an address 300 connection attempts per 10 seconds, counting refused ones, then 429", async () => {
