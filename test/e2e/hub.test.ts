@@ -1,7 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { exportJWK, generateKeyPair, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type Hub, startHub } from "../support/hub-process";
+import { E2E_JWT_SECRET, type Hub, startHub } from "../support/hub-process";
 import { e2eToken, internal, openClient, waitForFrames } from "./helpers";
 
 describe("the hub under wrangler dev, with real WebSocket clients", () => {
@@ -109,6 +109,27 @@ describe("the hub under wrangler dev, with real WebSocket clients", () => {
     await client.closed;
     expect(hub.output()).toContain("/ws/admin-dashboard");
     expect(hub.output()).not.toContain(token.split(".")[2]);
+  });
+
+  it("never writes who joined into its logs, whatever characters their name has", async () => {
+    // A raw header holding a non-ASCII name made the runtime print the whole header it was in.
+    const userId = `pii-${crypto.randomUUID().slice(0, 8)}`;
+    const name = "Zoë Ångström 山田";
+    const token = await new SignJWT({ roles: ["kitchen"], name })
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject(userId)
+      .setExpirationTime(Math.floor(Date.now() / 1000) + 600)
+      .sign(new TextEncoder().encode(E2E_JWT_SECRET));
+    const client = openClient(hub, "restaurant-kitchen", token);
+    await client.opened;
+    client.ws.send(JSON.stringify({ event: "room:info", ack: 1 }));
+    const [, info] = await waitForFrames(client, 2);
+    expect(info).toMatchObject({ ack: 1, data: { you: { userId, name } } });
+    client.ws.close(1000);
+    await client.closed;
+    const log = hub.output();
+    expect(log).toContain("/ws/restaurant-kitchen");
+    for (const secret of [userId, "Zoë", "Ångström", "山田", "X-Roomcast-Connect"]) expect(log).not.toContain(secret);
   });
 });
 
