@@ -30,8 +30,9 @@ export interface Client {
   opened: Promise<void>;
 }
 
-export function openClient(hub: Hub, room: string, token: string): Client {
-  const ws = new WebSocket(`${hub.wsUrl}/ws/${room}?token=${encodeURIComponent(token)}`);
+/** A socket on `room`; `query` adds parameters, e.g. `since=41&epoch=9f2c…` to resume. */
+export function openClient(hub: Hub, room: string, token: string, query = ""): Client {
+  const ws = new WebSocket(`${hub.wsUrl}/ws/${room}?token=${encodeURIComponent(token)}${query ? `&${query}` : ""}`);
   const frames: Frame[] = [];
   ws.addEventListener("message", (event) => {
     const frame = JSON.parse(String(event.data));
