@@ -306,7 +306,7 @@ describe("offline notifications", () => {
     await notify(user, undefined, "Generated");
     const phone = await join(`user-${user}`, await tokenFor(user));
     const [, generated] = await waitForFrames(phone, 2);
-    const id = (generated?.data as { id: string }).id;
+    const id = (generated?.data as { id: string } | undefined)?.id ?? "";
     expect(id).toMatch(/^hub:\d+$/);
     // A backend may not use that id space, so it cannot overwrite an unread notification.
     const taken = await notify(user, id, "Overwrite");
