@@ -22,6 +22,8 @@ export interface Env {
   ENVIRONMENT?: string;
   /** Milliseconds without a heartbeat after which presence drops a connection (default 90000, at least 1000). */
   PRESENCE_STALE_AFTER_MS?: string;
+  /** Operational metrics (src/ops/metrics.ts); absent: none are written. */
+  METRICS?: AnalyticsEngineDataset;
   /** Abuse limits (src/worker/rate-limits.ts). */
   UPGRADES_PER_IP?: RateLimit;
   UPGRADES_PER_USER?: RateLimit;

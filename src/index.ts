@@ -5,6 +5,7 @@
 import { Hono } from "hono";
 import { cors } from "hono/cors";
 import { configProblem, type Env } from "./env";
+import { log } from "./ops/log";
 import { ErrorCode } from "./protocol";
 import { devRoutes } from "./worker/dev-routes";
 import { errorResponse } from "./worker/http-error";
@@ -21,7 +22,7 @@ const app = new Hono<{ Bindings: Env }>();
 app.use("*", async (c, next) => {
   const problem = configProblem(c.env);
   if (problem) {
-    console.error("hub misconfigured:", problem);
+    log.error({ event: "worker.misconfigured", where: "worker", code: ErrorCode.misconfigured });
     return errorResponse(500, ErrorCode.misconfigured, problem);
   }
   await next();

@@ -7,7 +7,7 @@
  * fetched for a joining admin is not sent after a newer push already reached that socket, and a
  * late push never overwrites a newer one.
  */
-import { describeError } from "../describe-error";
+import { log } from "../ops/log";
 import type { RoomFeature, RoomHost } from "../room/room-feature";
 import { presenceStub } from "./presence-config";
 import type { LiveUsersPush } from "./presence-messages";
@@ -30,7 +30,7 @@ export const liveUsersFeature: RoomFeature = {
       // A push newer than this list was sent after the socket joined, so it already has it.
       if (!isOlderThanSent(room, push)) room.sendEphemeral(EVENT, push.update, { only: [ws] });
     } catch (error) {
-      console.error("presence: could not fetch live users for a joining admin", describeError(error));
+      log.warn({ event: "dashboard.list_failed", where: "admin-dashboard.onJoin", kind: room.kind, error });
       room.storage.kv.put(REFETCH_KEY, true);
       await room.wakeAt(Date.now() + REFETCH_RETRY_MS);
     }
@@ -56,7 +56,7 @@ export const liveUsersFeature: RoomFeature = {
       if (!isOlderThanSent(room, push)) send(room, push);
       return null;
     } catch (error) {
-      console.error("presence: live users still unavailable", describeError(error));
+      log.warn({ event: "dashboard.list_failed", where: "admin-dashboard.alarm", kind: room.kind, error });
       return now + REFETCH_RETRY_MS;
     }
   },

@@ -4,6 +4,7 @@
  */
 import { env as runtimeEnv } from "cloudflare:workers";
 import type { Env } from "../env";
+import { log } from "../ops/log";
 import { PRESENCE } from "../protocol";
 import type { PresenceApi } from "./presence-api";
 
@@ -30,9 +31,8 @@ export function staleAfterMs(env: Env): number {
   if (raw === undefined || raw === "") return PRESENCE.staleAfterMs;
   const value = Number(raw);
   if (!Number.isSafeInteger(value) || value < MIN_STALE_AFTER_MS) {
-    console.warn(
-      `PRESENCE_STALE_AFTER_MS must be an integer of at least ${MIN_STALE_AFTER_MS} (ms); using ${PRESENCE.staleAfterMs}`,
-    );
+    // PRESENCE_STALE_AFTER_MS must be an integer of at least MIN_STALE_AFTER_MS (ms).
+    log.warn({ event: "config.invalid", where: "presence-config", code: "PRESENCE_STALE_AFTER_MS" });
     return PRESENCE.staleAfterMs;
   }
   return value;

@@ -9,8 +9,9 @@
  * platform's retry limit can never stop the sweep.
  */
 import { DurableObject } from "cloudflare:workers";
-import { describeError } from "../describe-error";
 import type { Env } from "../env";
+import { log } from "../ops/log";
+import { recordMetric } from "../ops/metrics";
 import { PRESENCE } from "../protocol";
 import { callFeature } from "../room/room-api";
 import type { PresenceApi } from "./presence-api";
@@ -67,6 +68,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   // ----- RPC from personal rooms -----------------------------------------------------------------
 
   async reportUser(snapshot: UserSnapshot): Promise<void> {
+    recordMetric(this.env.METRICS, "presence_report", { kind: "presence", value: snapshot.connections.length });
     if (this.store.replaceUser(snapshot)) this.changed();
     await this.schedule();
   }
@@ -94,7 +96,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
       const sweepAt = kv.get(Key.sweepAt) as number | undefined;
       if (sweepAt !== undefined && now >= sweepAt) await this.sweep(now);
     } catch (error) {
-      console.error("presence.alarm failed", describeError(error));
+      log.error({ event: "presence.alarm_failed", where: "presence.alarm", kind: "presence", error });
     } finally {
       await this.schedule();
     }
@@ -110,7 +112,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
       // Nobody watching: stop waking the dashboard until an admin joins (and asks with watch).
       if (reached === 0 && kv.get(Key.watchEpoch) === watchEpoch) kv.put(Key.watched, false);
     } catch (error) {
-      console.error("presence: push to the dashboard failed; retrying", describeError(error));
+      log.warn({ event: "presence.push_failed", where: "presence.alarm", kind: "presence", error });
       kv.put(Key.dirty, true);
       kv.put(Key.pushAfter, now + PUSH_RETRY_MS);
     }
@@ -158,7 +160,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
       });
       alive = new Map(answer.alive.map((entry) => [entry.id, entry.lastSeenAt]));
     } catch (error) {
-      console.warn("presence: could not check connections of", room, describeError(error));
+      log.warn({ event: "presence.check_failed", where: "presence.sweep", kind: "presence", error });
       // Never kept forever: a connection that stays unverifiable this long is dropped (a live one
       // comes back with its next navigation).
       const abandoned = rows.filter((row) => row.lastSeenAt < now - ABANDON_AFTER_STALE_PERIODS * staleAfter);

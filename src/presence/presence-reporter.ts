@@ -10,7 +10,7 @@
  * presence replaces what it knew of the user with each, so connections a restart left behind go at
  * once. A failed report is retried from the room's alarm with backoff; the next one repairs it anyway.
  */
-import { describeError } from "../describe-error";
+import { log } from "../ops/log";
 import { CloseCode, ErrorCode } from "../protocol";
 import { FrameError, type RoomFeature, type RoomHost } from "../room/room-feature";
 import { closeByHub } from "../room/socket-close";
@@ -51,14 +51,14 @@ class Outbox {
           if (room.storage.kv.get(UNSENT_KEY) !== undefined) room.storage.kv.delete(UNSENT_KEY);
         } catch (error) {
           this.failures++;
-          console.error("presence: report failed; retrying from the alarm", room.name, describeError(error));
+          log.warn({ event: "presence.report_failed", where: "presence-reporter", kind: room.kind, error });
           room.storage.kv.put(UNSENT_KEY, true);
           await room.wakeAt(Date.now() + Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** (this.failures - 1)));
           return;
         }
       }
     } catch (error) {
-      console.error("presence: outbox failed", room.name, describeError(error));
+      log.error({ event: "presence.outbox_failed", where: "presence-reporter", kind: room.kind, error });
     } finally {
       this.sending = false;
     }

@@ -32,7 +32,6 @@ export interface UserSnapshot {
   connections: ConnectionReport[];
 }
 
-
 interface UserRow {
   user_id: string;
   name: string | null;
@@ -86,7 +85,10 @@ export class PresenceStore {
    */
   replaceUser(snapshot: UserSnapshot): boolean {
     const recorded = this.sql
-      .exec<{ version: number | null }>("SELECT max(version) AS version FROM connections WHERE user_id = ?", snapshot.userId)
+      .exec<{ version: number | null }>(
+        "SELECT max(version) AS version FROM connections WHERE user_id = ?",
+        snapshot.userId,
+      )
       .one().version;
     if (recorded !== null && recorded >= snapshot.version) return false;
     const ids = JSON.stringify(snapshot.connections.map((connection) => connection.id));
@@ -146,7 +148,6 @@ export class PresenceStore {
   connectionCount(): number {
     return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM connections").one().n;
   }
-
 
   /** The most recently active users (at most `limit`), and totals over everyone. */
   liveUsers(limit: number = PRESENCE.maxListedUsers): LiveUsersUpdate {

@@ -23,7 +23,9 @@ export const notifications: RoomFeature = {
     // Every kept notification needs an id the client can mark read.
     if (event !== "notification") return data;
     const notification = data as Notification;
-    return notification.id ? notification : { ...notification, id: `${GENERATED_NOTIFICATION_ID_PREFIX}${room.history.seq + 1}` };
+    return notification.id
+      ? notification
+      : { ...notification, id: `${GENERATED_NOTIFICATION_ID_PREFIX}${room.history.seq + 1}` };
   },
 
   afterPublish(room, event, data, seq, frame) {

@@ -8,8 +8,9 @@
  * error code, never a stack trace; a failed send closes that one socket with 1011.
  */
 import { DurableObject } from "cloudflare:workers";
-import { describeError } from "../describe-error";
 import type { Env } from "../env";
+import { log } from "../ops/log";
+import { type Metric, type MetricPoint, recordMetric } from "../ops/metrics";
 import {
   type ClientEvent,
   CloseCode,
@@ -89,7 +90,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     const lifetime = idleLifetimeMs(this.kind);
     if (lifetime !== null) {
       this.wakeAt(Date.now() + lifetime).catch((error) => {
-        console.error("room: could not set its idle-lifetime alarm", this.name, describeError(error));
+        log.error({ event: "room.lifetime_alarm_failed", where: "room.ensureSchema", kind: this.kind, error });
       });
     }
   }
@@ -131,7 +132,13 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       ws.send(frame);
       return true;
     } catch (error) {
-      console.warn("room.send failed; closing that socket", this.name, describeError(error));
+      log.warn({
+        event: "room.send_failed",
+        where: "room.send",
+        kind: this.kind,
+        code: CloseCode.internalError,
+        error,
+      });
       closeQuietly(ws, CloseCode.internalError, "delivery failed");
       return false;
     }
@@ -277,6 +284,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       };
       this.ctx.acceptWebSocket(server, [userTag(who.userId)]);
       writeState(server, state);
+      this.metric("connection_opened");
 
       // No await until the joined frame and the replay are out: a broadcast running in between
       // would reach this socket before the events it missed.
@@ -290,6 +298,10 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       const joined: JoinedPayload = { room: this.name, userId: who.userId, seq: this.log.seq, epoch: this.log.epoch };
       if (replay) joined.recovered = replay.recovered;
       if (replay && !replay.recovered) joined.notRecovered = replay.reason;
+      if (replay) {
+        const code = replay.recovered ? "recovered" : replay.reason;
+        this.metric("replay", { code, value: replay.recovered ? replay.frames.length : 0 });
+      }
       this.send(server, JSON.stringify({ event: "joined", room: this.name, data: joined }));
       if (replay?.recovered) for (const text of this.packReplay(replay.frames)) this.send(server, text);
 
@@ -297,7 +309,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       await this.wakeAt(who.exp * 1000);
       return new Response(null, { status: 101, webSocket: client });
     } catch (error) {
-      console.error("room.fetch failed", describeError(error));
+      log.error({ event: "room.accept_failed", where: "room.fetch", kind: this.kind, code: ErrorCode.internal, error });
       return errorResponse(500, ErrorCode.internal, "the room could not accept the socket");
     }
   }
@@ -329,9 +341,18 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     this.ensureSchema();
     if (id) {
       const prior = this.history.findPublish(id);
-      if (prior) return prior.hash === hash ? { delivered: prior.delivered, duplicate: true } : { conflict: true };
+      if (prior && prior.hash !== hash) {
+        this.metric("publish", { code: "conflict" });
+        return { conflict: true };
+      }
+      if (prior) {
+        this.metric("publish", { code: "duplicate" });
+        return { delivered: prior.delivered, duplicate: true };
+      }
     }
-    return { delivered: this.publish(event, data, id ? { key: { id, hash } } : {}) };
+    const delivered = this.publish(event, data, id ? { key: { id, hash } } : {});
+    this.metric("publish", { value: delivered });
+    return { delivered };
   }
 
   grant(userId: string): void {
@@ -380,14 +401,14 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       if (state.exp * 1000 <= now) return closeByHub(ws, CloseCode.tokenExpired, "token expired");
       if (!this.frameBudget.take(ws, now)) {
         const limit = `at most ${LIMITS.framesPerSecond} frames per second (bursts of ${LIMITS.frameBurst})`;
-        this.sendError(ws, ErrorCode.rateLimited, `${limit}: this frame was dropped`);
+        this.refuseFrame(ws, ErrorCode.rateLimited, `${limit}: this frame was dropped`);
         if (countBadFrame(ws, state, now)) closeByHub(ws, CloseCode.policyViolation, "too many frames");
         return;
       }
       const frame = readInboundFrame(message);
       ack = frame.ack;
       if (!frame.ok) {
-        this.sendError(ws, frame.code, frame.message, frame.ack);
+        this.refuseFrame(ws, frame.code, frame.message, frame.ack);
         if (countBadFrame(ws, state, now)) closeByHub(ws, CloseCode.policyViolation, "too many bad frames");
         return;
       }
@@ -395,9 +416,15 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       this.flush();
       if (frame.ack !== undefined) this.send(ws, JSON.stringify({ event: "ack", ack: frame.ack, data: result }));
     } catch (error) {
-      if (error instanceof FrameError) return this.sendError(ws, error.code, error.message, ack);
-      console.error("room.webSocketMessage failed", this.name, describeError(error));
-      this.sendError(ws, ErrorCode.internal, "the hub could not handle this frame", ack);
+      if (error instanceof FrameError) return this.refuseFrame(ws, error.code, error.message, ack);
+      log.error({
+        event: "room.frame_failed",
+        where: "room.webSocketMessage",
+        kind: this.kind,
+        code: ErrorCode.internal,
+        error,
+      });
+      this.refuseFrame(ws, ErrorCode.internal, "the hub could not handle this frame", ack);
     }
   }
 
@@ -422,19 +449,21 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     try {
       // Complete the close handshake; 1005/1006 are reserved and cannot be echoed.
       closeQuietly(ws, code === 1005 || code === 1006 ? CloseCode.normal : code, reason);
+      this.metric("connection_closed", { code });
       await this.left(ws);
     } catch (error) {
-      console.error("room.webSocketClose failed", this.name, describeError(error));
+      log.error({ event: "room.close_failed", where: "room.webSocketClose", kind: this.kind, error });
     }
   }
 
   override async webSocketError(ws: WebSocket, error: unknown): Promise<void> {
     try {
-      console.warn("room.webSocketError", this.name, describeError(error));
+      log.warn({ event: "room.socket_error", where: "room.webSocketError", kind: this.kind, error });
       closeQuietly(ws, CloseCode.internalError, "socket error");
+      this.metric("connection_closed", { code: "error" });
       await this.left(ws);
     } catch (failure) {
-      console.error("room.webSocketError failed", this.name, describeError(failure));
+      log.error({ event: "room.socket_error_failed", where: "room.webSocketError", kind: this.kind, error: failure });
     }
   }
 
@@ -469,7 +498,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       if (Number.isFinite(next)) await this.wakeAt(next);
     } catch (error) {
       this.alarmAt = undefined; // the platform retries it: read it again next time
-      console.error("room.alarm failed", this.name, describeError(error));
+      log.error({ event: "room.alarm_failed", where: "room.alarm", kind: this.kind, error });
       throw error; // let the platform retry the alarm
     }
   }
@@ -498,6 +527,16 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     this.alarmAt = null;
     this.schemaReady = false;
     this.log = new RoomHistory(this.ctx.storage);
+  }
+
+  /** Answers a frame the room refused with an error frame, and counts it. */
+  private refuseFrame(ws: WebSocket, code: ErrorCode, message: string, ack?: number): void {
+    this.metric("frame_refused", { code });
+    this.sendError(ws, code, message, ack);
+  }
+
+  private metric(metric: Metric, point: Omit<MetricPoint, "kind"> = {}): void {
+    recordMetric(this.env.METRICS, metric, { kind: this.kind, ...point });
   }
 
   private sendError(ws: WebSocket, code: ErrorCode, message: string, ack?: number): void {

@@ -3,7 +3,7 @@
  * SQLite storage and numbered by the room's sequence, history paging, typing, read positions,
  * and a summary pushed to `support-agents` on every message and agent read.
  */
-import { describeError } from "../describe-error";
+import { log } from "../ops/log";
 import {
   CHAT,
   type ChatAuthor,
@@ -76,7 +76,10 @@ export const supportChat: RoomFeature = {
         .toArray()[0];
       if (existing) return toMessage(room, existing);
       if (!chatRateOf(room).take(state.userId, Date.now())) {
-        throw new FrameError(ErrorCode.rateLimited, `at most ${CHAT.maxMessagesPerSecond} messages per second per user`);
+        throw new FrameError(
+          ErrorCode.rateLimited,
+          `at most ${CHAT.maxMessagesPerSecond} messages per second per user`,
+        );
       }
       if (author.role === "customer" && author.name) room.storage.kv.put("customerName", author.name);
       // publish() gives the event the next seq; the message carries the same number.
@@ -201,6 +204,6 @@ async function reportToAgents(room: RoomHost, last: ChatMessage): Promise<void> 
   try {
     await room.callRoom("support-agents", "conversationUpdated", summary);
   } catch (error) {
-    console.error("support chat: could not update support-agents", room.name, describeError(error));
+    log.error({ event: "chat.agents_update_failed", where: "support-chat", kind: room.kind, error });
   }
 }

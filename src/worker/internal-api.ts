@@ -4,8 +4,8 @@
  * Every call has passed requireBroadcastSecret; every body is validated before any room is touched.
  */
 import { Hono } from "hono";
-import { describeError } from "../describe-error";
 import type { Env } from "../env";
+import { log } from "../ops/log";
 import { presenceStub } from "../presence/presence-config";
 import {
   type BroadcastResult,
@@ -79,7 +79,12 @@ internalApi.post("/broadcast", async (c) => {
     const name = rooms[index]?.name ?? "";
     if (result.status === "rejected") {
       failed.push(name);
-      console.error("broadcast to room failed", name, describeError(result.reason));
+      log.error({
+        event: "broadcast.room_failed",
+        where: "internal.broadcast",
+        kind: rooms[index]?.kind,
+        error: result.reason,
+      });
     } else if ("conflict" in result.value) conflicts.push(name);
     else delivered[name] = result.value.delivered;
   });

@@ -3,12 +3,12 @@
  * logged (without the URL: browsers put the token in the query string) and answered with a 500
  * that says nothing about the failure.
  */
-import { describeError } from "../describe-error";
+import { log } from "../ops/log";
 import { ErrorCode } from "../protocol";
 import { errorResponse, HttpError } from "./http-error";
 
 export function renderError(error: Error): Response {
   if (error instanceof HttpError) return error.getResponse();
-  console.error("worker request failed", describeError(error));
+  log.error({ event: "worker.request_failed", where: "worker", code: ErrorCode.internal, error });
   return errorResponse(500, ErrorCode.internal, "the hub failed to handle this request");
 }

@@ -7,10 +7,12 @@
 import type { Context } from "hono";
 import type { Env } from "../env";
 import { ErrorCode } from "../protocol";
+import { recordMetric } from "../ops/metrics";
 import { CONNECT_HEADER, encodeConnect } from "../room/connect-request";
+import { parseRoom } from "../room-policy";
 import { admit, forbiddenWithoutGrant, resumeOf } from "./admission";
 import { tokenOf } from "./auth";
-import { errorResponse } from "./http-error";
+import { HttpError } from "./http-error";
 import { enforce, enforceIp } from "./rate-limits";
 import { readTextBody } from "./read-body";
 
@@ -24,18 +26,26 @@ const FORWARDED_HEADERS = [
 ];
 
 export async function handleUpgrade(c: HubContext): Promise<Response> {
+  try {
+    return await upgrade(c);
+  } catch (error) {
+    if (error instanceof HttpError) {
+      const kind = parseRoom(c.req.param("room") ?? "")?.kind ?? "unknown";
+      recordMetric(c.env.METRICS, "upgrade_refused", { kind, code: error.code });
+    }
+    throw error;
+  }
+}
+
+async function upgrade(c: HubContext): Promise<Response> {
   const request = c.req.raw;
   if (request.method !== "GET") {
-    return errorResponse(405, ErrorCode.methodNotAllowed, "open a room with GET and Upgrade: websocket", {
+    throw new HttpError(405, ErrorCode.methodNotAllowed, "open a room with GET and Upgrade: websocket", {
       Allow: "GET",
     });
   }
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
-    return errorResponse(
-      426,
-      ErrorCode.upgradeRequired,
-      "this endpoint only speaks WebSocket: send Upgrade: websocket",
-    );
+    throw new HttpError(426, ErrorCode.upgradeRequired, "this endpoint only speaks WebSocket: send Upgrade: websocket");
   }
   await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
   const connect = await admit(c.env, c.req.param("room") ?? "", request.headers.get("Origin"), tokenOf(request));
