@@ -7,6 +7,20 @@
 import type { ConnectionCheck, ConnectionCheckResult, LiveUsersPush } from "../presence/presence-messages";
 import type { ConversationSummary } from "../protocol";
 
+/** What `GET /internal/rooms/{room}` tells a backend about a room. */
+export interface RoomSummary {
+  room: string;
+  /** Sockets connected now. */
+  members: number;
+  /** The last event's seq and the room's epoch (null for a room that stores nothing yet). */
+  seq: number;
+  epoch: string | null;
+  /** When the last event was published (ISO time), or null. */
+  lastEventAt: string | null;
+  /** Users a backend granted into the room. */
+  grants: number;
+}
+
 /** What a broadcast did in one room. */
 export type RoomDelivery = { delivered: number; duplicate?: true } | { conflict: true };
 
@@ -40,6 +54,8 @@ export interface RoomApi extends Rpc.DurableObjectBranded {
   /** Removes a grant and closes the sockets it admitted (4003); answers how many were closed. */
   revoke(userId: string): number;
   isGranted(userId: string): boolean;
+  /** Counts for backends; a room that stores nothing is not created by asking. */
+  summary(): RoomSummary;
   /** Runs a feature's method; use the typed `callFeature` below rather than this. */
   runFeature(method: FeatureCall, arg: unknown): Promise<unknown>;
 }

@@ -43,6 +43,10 @@ export class RoomGrants {
     return row ? { seq: row.seq, grantedAt: row.granted_at } : null;
   }
 
+  count(): number {
+    return this.sql.exec<{ n: number }>("SELECT count(*) AS n FROM grants").one().n;
+  }
+
   /** When the newest grant was made (ms), or null. */
   lastGrantAt(): number | null {
     return this.sql.exec<{ at: number | null }>("SELECT max(granted_at) AS at FROM grants").one().at;

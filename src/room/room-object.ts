@@ -36,6 +36,7 @@ import {
   type FeatureResult,
   type RoomApi,
   type RoomDelivery,
+  type RoomSummary,
 } from "./room-api";
 import { type EventHandler, FrameError, type RoomFeature, type RoomHost } from "./room-feature";
 import { ALL_FEATURES, FEATURES_BY_KIND } from "./room-features";
@@ -386,6 +387,24 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   isGranted(userId: string): boolean {
     this.ensureSchema();
     return this.grants.get(userId) !== null;
+  }
+
+  summary(): RoomSummary {
+    const members = this.ctx.getWebSockets().length;
+    // A room that was never used (or was deleted when idle) stores nothing: asking creates nothing.
+    if (!this.schemaReady && this.ctx.storage.kv.get("schema") === undefined) {
+      return { room: this.name, members, seq: 0, epoch: null, lastEventAt: null, grants: 0 };
+    }
+    this.ensureSchema();
+    const last = this.log.lastEventAt();
+    return {
+      room: this.name,
+      members,
+      seq: this.log.seq,
+      epoch: this.log.epoch,
+      lastEventAt: last === null ? null : new Date(last).toISOString(),
+      grants: this.grants.count(),
+    };
   }
 
   // ----- socket events ---------------------------------------------------------------------------

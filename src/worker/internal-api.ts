@@ -128,6 +128,24 @@ internalApi.delete("/rooms/:room/members/:userId", async (c) => {
   return c.json({ room: room.name, userId, granted: false, closed });
 });
 
+/** A room's live counts: members connected now, its seq and epoch, its last event, its grants. */
+internalApi.get("/rooms/:room", async (c) => {
+  const room = parseRoom(c.req.param("room"));
+  if (!room) throw new HttpError(400, ErrorCode.invalidRoom, "unknown room name: see the room table in README.md");
+  return c.json(await c.env.ROOMS.getByName(room.name).summary());
+});
+
+/**
+ * Totals the hub knows cheaply: who is online (presence keeps every personal-room connection).
+ * Not here, because the hub keeps no index of its rooms (each is its own object, found by name):
+ * how many rooms exist or are occupied, and sockets outside personal rooms; the metrics dataset
+ * counts those (README "Metrics").
+ */
+internalApi.get("/stats", async (c) => {
+  const { update } = await presenceStub(c.env).liveUsers();
+  return c.json({ usersOnline: update.total, connections: update.connections, byRole: update.byRole });
+});
+
 /** The live-users list the admin dashboard shows: most recently active users first, with totals. */
 internalApi.get("/presence", async (c) => {
   const { update } = await presenceStub(c.env).liveUsers();

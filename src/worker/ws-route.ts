@@ -6,8 +6,8 @@
  */
 import type { Context } from "hono";
 import type { Env } from "../env";
-import { ErrorCode } from "../protocol";
 import { recordMetric } from "../ops/metrics";
+import { ErrorCode } from "../protocol";
 import { CONNECT_HEADER, encodeConnect } from "../room/connect-request";
 import { parseRoom } from "../room-policy";
 import { admit, forbiddenWithoutGrant, resumeOf } from "./admission";
