@@ -3,7 +3,7 @@
  */
 import { env } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { errorOf, internal, join, orderStatus, tokenFor, uniqueId } from "../helpers";
+import { errorOf, internal, join, joinedOf, orderStatus, tokenFor, uniqueId } from "../helpers";
 
 async function roomSummary(room: string) {
   const res = await internal(`/rooms/${room}`, { method: "GET" });
@@ -16,7 +16,7 @@ describe("GET /internal/rooms/{room}", () => {
     const room = `order-${uniqueId()}`;
     await internal(`/rooms/${room}/members/${uniqueId()}`, { method: "PUT" });
     const socket = await join(room, await tokenFor("staff-1", ["staff"]));
-    const { epoch } = socket.frames[0]?.data as { epoch: string };
+    const { epoch } = joinedOf(socket);
     const before = Date.now();
     await internal("/broadcast", { body: { rooms: [room], event: "order-status-updated", data: orderStatus("1") } });
     const summary = await roomSummary(room);
