@@ -15,6 +15,8 @@ export default defineConfig({
           ENVIRONMENT: "test",
           // Presence drops silent connections after 3 s instead of 90 s, so that sweeps can be tested.
           PRESENCE_STALE_AFTER_MS: "3000",
+          // New pool-staff objects are placed in Oceania, so that the kind's default can be seen.
+          ROOM_LOCATION_HINTS: '{"pool":"oc"}',
         },
       },
     }),

@@ -1,6 +1,7 @@
 /**
  * Bindings and settings of the Worker, and the check that refuses to serve without its secrets.
  */
+import { locationHintsProblem } from "./location-hints";
 import type { PresenceApi } from "./presence/presence-api";
 import type { RoomApi } from "./room/room-api";
 
@@ -22,6 +23,8 @@ export interface Env {
   ENVIRONMENT?: string;
   /** Milliseconds without a heartbeat after which presence drops a connection (default 90000, at least 1000). */
   PRESENCE_STALE_AFTER_MS?: string;
+  /** Room kinds' default regions for new objects, JSON: `{"kitchen":"weur"}` (src/room/room-stub.ts). */
+  ROOM_LOCATION_HINTS?: string;
   /** Operational metrics (src/ops/metrics.ts); absent: none are written. */
   METRICS?: AnalyticsEngineDataset;
   /** Abuse limits (src/worker/rate-limits.ts). */
@@ -50,7 +53,7 @@ export function configProblem(env: Env): string | null {
   if (env.BROADCAST_SECRET.length < MIN_SECRET_LENGTH) {
     return `BROADCAST_SECRET is shorter than ${MIN_SECRET_LENGTH} characters: generate one with \`openssl rand -base64 48\` and run \`wrangler secret put BROADCAST_SECRET\``;
   }
-  return null;
+  return locationHintsProblem(env.ROOM_LOCATION_HINTS);
 }
 
 export function allowedOrigins(env: Env): string[] {

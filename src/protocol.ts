@@ -159,13 +159,34 @@ export const publishableEventSchemas = {
 export type PublishableEvent = keyof typeof publishableEventSchemas;
 export type PublishablePayloads = { [K in PublishableEvent]: z.infer<(typeof publishableEventSchemas)[K]> };
 
+/** The regions Durable Objects accept as a location hint. */
+export const LOCATION_HINTS = [
+  "wnam",
+  "enam",
+  "sam",
+  "weur",
+  "eeur",
+  "apac",
+  "apac-ne",
+  "apac-se",
+  "oc",
+  "afr",
+  "me",
+] as const;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
+
 export const broadcastBodySchema = z.strictObject({
   /** Idempotency key: a repeat within 10 minutes delivers nothing new and gets the first answer. */
   id: z.string().min(1).max(128).optional(),
   rooms: z.array(z.string().max(200)).min(1).max(LIMITS.maxRoomsPerBroadcast),
   event: z.string().max(100),
   data: z.unknown(),
+  /** Where to create a room's object if it does not exist yet (README "Placing rooms"). */
+  locationHint: z.enum(LOCATION_HINTS).optional(),
 });
+
+/** Optional body of PUT /internal/rooms/{room}/members/{userId}. */
+export const grantBodySchema = z.strictObject({ locationHint: z.enum(LOCATION_HINTS).optional() });
 
 /** Answer of POST /internal/broadcast: sockets sent to, per room. */
 export interface BroadcastResult {

@@ -14,6 +14,7 @@ import { log } from "../ops/log";
 import { recordMetric } from "../ops/metrics";
 import { PRESENCE } from "../protocol";
 import { callFeature } from "../room/room-api";
+import { roomStub } from "../room/room-stub";
 import type { PresenceApi } from "./presence-api";
 import { staleAfterMs, sweepEveryMs } from "./presence-config";
 import type { LiveUsersPush } from "./presence-messages";
@@ -108,7 +109,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
     kv.put(Key.dirty, false);
     kv.put(Key.pushAfter, now + PRESENCE.coalesceMs);
     try {
-      const reached = await callFeature(this.env.ROOMS, DASHBOARD, "pushLiveUsers", this.snapshot());
+      const reached = await callFeature(roomStub(this.env, DASHBOARD), "pushLiveUsers", this.snapshot());
       // Nobody watching: stop waking the dashboard until an admin joins (and asks with watch).
       if (reached === 0 && kv.get(Key.watchEpoch) === watchEpoch) kv.put(Key.watched, false);
     } catch (error) {
@@ -154,7 +155,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
     const room = `user-${userId}`;
     let alive: Map<string, number>;
     try {
-      const answer = await callFeature(this.env.ROOMS, room, "checkConnections", {
+      const answer = await callFeature(roomStub(this.env, room), "checkConnections", {
         ids: rows.map((row) => row.id),
         staleAfterMs: staleAfter,
       });

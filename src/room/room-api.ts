@@ -60,13 +60,12 @@ export interface RoomApi extends Rpc.DurableObjectBranded {
   runFeature(method: FeatureCall, arg: unknown): Promise<unknown>;
 }
 
-/** Calls a feature method of a room, typed by `FeatureCalls`. */
+/** Calls a feature method of a room (reached with `stub`, see room-stub.ts), typed by `FeatureCalls`. */
 export async function callFeature<M extends FeatureCall>(
-  rooms: DurableObjectNamespace<RoomApi>,
-  room: string,
+  stub: DurableObjectStub<RoomApi>,
   method: M,
   arg: FeatureArg<M>,
 ): Promise<FeatureResult<M>> {
   // The one place the answer's type is taken on trust: the map above is what both sides compile against.
-  return (await rooms.getByName(room).runFeature(method, arg)) as FeatureResult<M>;
+  return (await stub.runFeature(method, arg)) as FeatureResult<M>;
 }

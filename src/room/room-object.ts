@@ -42,6 +42,7 @@ import { type EventHandler, FrameError, type RoomFeature, type RoomHost } from "
 import { ALL_FEATURES, FEATURES_BY_KIND } from "./room-features";
 import { RoomGrants } from "./room-grants";
 import { RoomHistory } from "./room-history";
+import { roomStub } from "./room-stub";
 import { closeByHub, closeQuietly } from "./socket-close";
 import { countBadFrame, newConnectionId, readState, type SocketState, userTag, writeState } from "./socket-state";
 
@@ -242,7 +243,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   }
 
   callRoom<M extends FeatureCall>(room: string, method: M, arg: FeatureArg<M>): Promise<FeatureResult<M>> {
-    return callFeature(this.env.ROOMS, room, method, arg);
+    return callFeature(roomStub(this.env, room), method, arg);
   }
 
   async wakeAt(at: number): Promise<void> {

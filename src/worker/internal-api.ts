@@ -12,15 +12,18 @@ import {
   broadcastBodySchema,
   describeIssue,
   ErrorCode,
+  grantBodySchema,
   ID_PATTERN,
+  type LocationHint,
   type PublishableEvent,
   publishableEventSchemas,
 } from "../protocol";
+import { roomStub } from "../room/room-stub";
 import { isGrantable, type ParsedRoom, parseRoom } from "../room-policy";
 import { errorResponse, HttpError } from "./http-error";
 import { requireBroadcastSecret } from "./internal-auth";
 import { enforceIp } from "./rate-limits";
-import { readJsonBody } from "./read-body";
+import { readJsonBody, readOptionalJsonBody } from "./read-body";
 import { renderError } from "./render-error";
 
 export const internalApi = new Hono<{ Bindings: Env }>();
@@ -36,6 +39,7 @@ internalApi.use("*", requireBroadcastSecret);
 
 export interface ValidBroadcast {
   id?: string;
+  locationHint?: LocationHint;
   rooms: ParsedRoom[];
   event: PublishableEvent;
   data: unknown;
@@ -60,17 +64,23 @@ export function validateBroadcast(body: unknown): ValidBroadcast {
   }
   const payload = publishableEventSchemas[event as PublishableEvent].safeParse(data);
   if (!payload.success) throw new HttpError(400, ErrorCode.badRequest, `data.${describeIssue(payload.error)}`);
-  return { id: parsed.data.id, rooms, event: event as PublishableEvent, data: payload.data };
+  return {
+    id: parsed.data.id,
+    locationHint: parsed.data.locationHint,
+    rooms,
+    event: event as PublishableEvent,
+    data: payload.data,
+  };
 }
 
 internalApi.post("/broadcast", async (c) => {
-  const { id, rooms, event, data } = validateBroadcast(await readJsonBody(c.req.raw));
+  const { id, locationHint, rooms, event, data } = validateBroadcast(await readJsonBody(c.req.raw));
   // Each room remembers the idempotency key with a hash of what it delivered: a retry after a
   // partial failure delivers only to the rooms that missed it, and a reused key with another
   // payload is a conflict rather than a silent drop.
   const hash = id ? await sha256(JSON.stringify([event, data])) : "";
   const results = await Promise.allSettled(
-    rooms.map((room) => c.env.ROOMS.getByName(room.name).broadcast(event, data, id, hash)),
+    rooms.map((room) => roomStub(c.env, room.name, locationHint).broadcast(event, data, id, hash)),
   );
   const delivered: BroadcastResult["delivered"] = {};
   const failed: string[] = [];
@@ -118,13 +128,16 @@ function memberTarget(roomName: string, userId: string): { room: ParsedRoom; use
 
 internalApi.put("/rooms/:room/members/:userId", async (c) => {
   const { room, userId } = memberTarget(c.req.param("room"), c.req.param("userId"));
-  await c.env.ROOMS.getByName(room.name).grant(userId);
+  const body = await readOptionalJsonBody(c.req.raw);
+  const parsed = grantBodySchema.safeParse(body ?? {});
+  if (!parsed.success) throw new HttpError(400, ErrorCode.badRequest, describeIssue(parsed.error));
+  await roomStub(c.env, room.name, parsed.data.locationHint).grant(userId);
   return c.json({ room: room.name, userId, granted: true });
 });
 
 internalApi.delete("/rooms/:room/members/:userId", async (c) => {
   const { room, userId } = memberTarget(c.req.param("room"), c.req.param("userId"));
-  const closed = await c.env.ROOMS.getByName(room.name).revoke(userId);
+  const closed = await roomStub(c.env, room.name).revoke(userId);
   return c.json({ room: room.name, userId, granted: false, closed });
 });
 
@@ -132,7 +145,7 @@ internalApi.delete("/rooms/:room/members/:userId", async (c) => {
 internalApi.get("/rooms/:room", async (c) => {
   const room = parseRoom(c.req.param("room"));
   if (!room) throw new HttpError(400, ErrorCode.invalidRoom, "unknown room name: see the room table in README.md");
-  return c.json(await c.env.ROOMS.getByName(room.name).summary());
+  return c.json(await roomStub(c.env, room.name).summary());
 });
 
 /**

@@ -7,11 +7,22 @@ import { HttpError } from "./http-error";
 export async function readJsonBody(request: Request, limit: number = LIMITS.maxBodyBytes): Promise<unknown> {
   const bytes = await readBytes(request, limit);
   if (bytes === null) throw new HttpError(400, ErrorCode.badRequest, "a JSON body is required");
+  return parseJson(bytes);
+}
+
+function parseJson(bytes: Uint8Array): unknown {
   try {
     return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
   } catch {
     throw new HttpError(400, ErrorCode.badRequest, "the body is not valid UTF-8 JSON");
   }
+}
+
+/** Reads a JSON body that may be absent (null then), with the same cap. */
+export async function readOptionalJsonBody(request: Request, limit: number = LIMITS.maxBodyBytes): Promise<unknown> {
+  const bytes = await readBytes(request, limit);
+  if (bytes === null || bytes.byteLength === 0) return null;
+  return parseJson(bytes);
 }
 
 /** Reads a text body (empty when there is none) with the same cap. */

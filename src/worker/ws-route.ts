@@ -9,6 +9,7 @@ import type { Env } from "../env";
 import { recordMetric } from "../ops/metrics";
 import { ErrorCode } from "../protocol";
 import { CONNECT_HEADER, encodeConnect } from "../room/connect-request";
+import { roomStub } from "../room/room-stub";
 import { parseRoom } from "../room-policy";
 import { admit, forbiddenWithoutGrant, resumeOf } from "./admission";
 import { tokenOf } from "./auth";
@@ -50,7 +51,7 @@ async function upgrade(c: HubContext): Promise<Response> {
   await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
   const connect = await admit(c.env, c.req.param("room") ?? "", request.headers.get("Origin"), tokenOf(request));
   Object.assign(connect, resumeOf(new URL(request.url)));
-  const stub = c.env.ROOMS.getByName(connect.room);
+  const stub = roomStub(c.env, connect.room);
   // The per-user budget counts connections the hub accepts: a join the room would refuse for want
   // of a grant is refused before it spends any (the room checks the grant again as it accepts).
   if (connect.needsGrant && !(await stub.isGranted(connect.userId))) throw forbiddenWithoutGrant(connect.room);
@@ -78,7 +79,7 @@ export async function handleAccessCheck(c: HubContext): Promise<Response> {
   const connect = await admit(c.env, c.req.param("room") ?? "", origin, token);
   // Not counted in the per-user budget, which counts accepted connections only (so it cannot say
   // whether that budget refused an upgrade: a client treats that one as a failure to retry).
-  if (connect.needsGrant && !(await c.env.ROOMS.getByName(connect.room).isGranted(connect.userId))) {
+  if (connect.needsGrant && !(await roomStub(c.env, connect.room).isGranted(connect.userId))) {
     throw forbiddenWithoutGrant(connect.room);
   }
   return Response.json({ ok: true, room: connect.room, userId: connect.userId });
