@@ -23,6 +23,10 @@ export interface Env {
   ENVIRONMENT?: string;
   /** Milliseconds without a heartbeat after which presence drops a connection (default 90000, at least 1000). */
   PRESENCE_STALE_AFTER_MS?: string;
+  /** Where the hub sends its webhooks (src/room/webhook-outbox.ts); absent: none are sent. */
+  WEBHOOK_URL?: string;
+  /** HMAC-SHA256 key of the webhooks' signatures; at least 32 characters, required with WEBHOOK_URL. */
+  WEBHOOK_SECRET?: string;
   /** Room kinds' default regions for new objects, JSON: `{"kitchen":"weur"}` (src/room/room-stub.ts). */
   ROOM_LOCATION_HINTS?: string;
   /** Operational metrics (src/ops/metrics.ts); absent: none are written. */
@@ -52,6 +56,13 @@ export function configProblem(env: Env): string | null {
   }
   if (env.BROADCAST_SECRET.length < MIN_SECRET_LENGTH) {
     return `BROADCAST_SECRET is shorter than ${MIN_SECRET_LENGTH} characters: generate one with \`openssl rand -base64 48\` and run \`wrangler secret put BROADCAST_SECRET\``;
+  }
+  if (env.WEBHOOK_URL) {
+    if (!/^https?:\/\/[^\s/]+/.test(env.WEBHOOK_URL))
+      return "WEBHOOK_URL must be an http(s) URL such as https://api.example.com/roomcast";
+    if (!env.WEBHOOK_SECRET || env.WEBHOOK_SECRET.length < MIN_SECRET_LENGTH) {
+      return `WEBHOOK_URL is set but WEBHOOK_SECRET is missing or shorter than ${MIN_SECRET_LENGTH} characters: run \`wrangler secret put WEBHOOK_SECRET\` with \`openssl rand -base64 48\``;
+    }
   }
   return locationHintsProblem(env.ROOM_LOCATION_HINTS);
 }

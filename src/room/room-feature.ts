@@ -8,6 +8,7 @@ import type { RoomKindName } from "../room-policy";
 import type { FeatureArg, FeatureCall, FeatureResult } from "./room-api";
 import type { RoomHistory } from "./room-history";
 import type { SocketState } from "./socket-state";
+import type { WebhookType } from "./webhook-outbox";
 
 /** The room as features see it. */
 export interface RoomHost {
@@ -26,6 +27,8 @@ export interface RoomHost {
    * `only` narrows it to some sockets.
    */
   sendEphemeral(event: string, data: unknown, options?: { except?: WebSocket; only?: WebSocket[] }): number;
+  /** Queues a webhook to the backend (nothing without WEBHOOK_URL); never waits for it. */
+  notifyBackend(type: WebhookType, data: Record<string, unknown>): void;
   /** Calls a feature method of another room's object (see `RoomFeature.rpc`). */
   callRoom<M extends FeatureCall>(room: string, method: M, arg: FeatureArg<M>): Promise<FeatureResult<M>>;
   /** Asks for the alarm to run at `at` (ms) or earlier. */

@@ -45,14 +45,18 @@ import { RoomHistory } from "./room-history";
 import { roomStub } from "./room-stub";
 import { closeByHub, closeQuietly } from "./socket-close";
 import { countBadFrame, newConnectionId, readState, type SocketState, userTag, writeState } from "./socket-state";
+import { WebhookOutbox, type WebhookType } from "./webhook-outbox";
 
-const SCHEMA_VERSION = 5;
+const SCHEMA_VERSION = 6;
+/** Set while the room has sockets and WEBHOOK_URL is set: a join that finds it set after a restart reports the vacancy it missed. */
+const OCCUPIED_KEY = "webhook:occupied";
 /** Replayed frames are packed into batch frames of about this many UTF-16 units. */
 const REPLAY_BATCH_UNITS = 64 * 1024;
 
 export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi {
   private log: RoomHistory;
   private readonly grants: RoomGrants;
+  private readonly webhooks: WebhookOutbox;
   /** False once the storage was deleted (idle lifetime), until the next call migrates it again. */
   private schemaReady: boolean;
   private parsedKind: RoomKindName | null = null;
@@ -78,6 +82,12 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     this.schemaReady = ctx.storage.kv.get("schema") === SCHEMA_VERSION;
     this.log = new RoomHistory(ctx.storage);
     this.grants = new RoomGrants(ctx.storage.sql);
+    this.webhooks = new WebhookOutbox(
+      ctx.storage,
+      env,
+      () => this.kind,
+      (at) => this.wakeAt(at),
+    );
   }
 
   /** Creates or upgrades the room's tables; a room that will be deleted when idle gets its alarm. */
@@ -86,6 +96,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     const { storage } = this.ctx;
     RoomGrants.migrate(storage.sql);
     RoomHistory.migrate(storage);
+    WebhookOutbox.migrate(storage.sql);
     for (const feature of ALL_FEATURES) feature.migrate?.(storage);
     storage.kv.put("schema", SCHEMA_VERSION);
     this.schemaReady = true;
@@ -287,6 +298,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       this.ctx.acceptWebSocket(server, [userTag(who.userId)]);
       writeState(server, state);
       this.metric("connection_opened");
+      this.reportArrival(state);
 
       // No await until the joined frame and the replay are out: a broadcast running in between
       // would reach this socket before the events it missed.
@@ -490,7 +502,46 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   private async left(ws: WebSocket): Promise<void> {
     const state = readState(ws);
     if (!state) return;
+    this.reportDeparture(state);
     for (const feature of this.features) await feature.onLeave?.(this, ws, state);
+  }
+
+  notifyBackend(type: WebhookType, data: Record<string, unknown>): void {
+    this.webhooks.queue(this.name, type, data);
+  }
+
+  /** Webhooks for a socket just accepted: the room's first (`room.occupied`), a granted member's first. */
+  private reportArrival(state: SocketState): void {
+    if (!this.webhooks.enabled) return;
+    const open = this.openSocketsOf();
+    if (open.length === 1) {
+      const { kv } = this.ctx.storage;
+      // Still marked occupied: the hub restarted with sockets here, and nobody saw them go.
+      if (kv.get(OCCUPIED_KEY) === true) this.notifyBackend("room.vacated", { reason: "restart" });
+      kv.put(OCCUPIED_KEY, true);
+      this.notifyBackend("room.occupied", {});
+    }
+    if (state.viaGrant && this.openSocketsOf(state.userId, true).length === 1) {
+      this.notifyBackend("member.joined", { userId: state.userId });
+    }
+  }
+
+  /** Webhooks for a socket that closed: a granted member's last (`member.left`), the room's last. */
+  private reportDeparture(state: SocketState): void {
+    if (!this.webhooks.enabled) return;
+    if (state.viaGrant && this.openSocketsOf(state.userId, true).length === 0) {
+      this.notifyBackend("member.left", { userId: state.userId });
+    }
+    if (this.openSocketsOf().length === 0 && this.ctx.storage.kv.get(OCCUPIED_KEY) === true) {
+      this.ctx.storage.kv.delete(OCCUPIED_KEY);
+      this.notifyBackend("room.vacated", { reason: "closed" });
+    }
+  }
+
+  /** Open sockets of the room, or of one user (only those a grant admitted, with `viaGrant`). */
+  private openSocketsOf(userId?: string, viaGrant = false): WebSocket[] {
+    const sockets = this.ctx.getWebSockets(userId === undefined ? undefined : userTag(userId));
+    return sockets.filter((ws) => ws.readyState === WebSocket.OPEN && (!viaGrant || readState(ws)?.viaGrant === true));
   }
 
   // ----- alarm: token expiry and features --------------------------------------------------------
@@ -512,6 +563,9 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
         const wanted = await feature.onAlarm?.(this, now);
         if (wanted !== undefined && wanted !== null) next = Math.min(next, wanted);
       }
+      await this.webhooks.sendDue();
+      const webhookDue = this.webhooks.nextDue();
+      if (webhookDue !== null) next = Math.min(next, webhookDue);
       const idleEnd = this.idleLifetimeEnd(now);
       if (idleEnd !== null && idleEnd <= now) return await this.deleteStorage();
       if (idleEnd !== null) next = Math.min(next, idleEnd);

@@ -104,6 +104,8 @@ export const supportChat: RoomFeature = {
         message.createdAt,
       );
       room.publish("chat:message", message);
+      // The backend hears of customers' messages (to page an agent, say).
+      if (author.role === "customer") room.notifyBackend("chat.message", { message });
       if (message.seq % CAP_CHECK_EVERY === 0) enforceCap(room);
       await reportToAgents(room, message);
       return message;
