@@ -84,6 +84,8 @@ describe("load and faults", () => {
     }, 20);
 
     let crashed: Promise<void> | null = null;
+    /** For docs/deploying.md: how long a crash takes to heal, measured, never asserted. */
+    const crash = { killedAt: 0, upAt: 0, allBackAt: 0, connectsBefore: [] as number[] };
     for (let step = 0; step < EVENTS_PER_ROOM; step++) {
       for (let start = 0; start < ROOMS; start += BATCH_ROOMS) {
         await publishUntilAccepted(hub, {
@@ -93,8 +95,20 @@ describe("load and faults", () => {
           data: { orderId: run, status: `s${step}` },
         });
       }
-      if (step === EVENTS_PER_ROOM / 2) crashed = hub.restart({ kill: true });
-      if (crashed && step === EVENTS_PER_ROOM / 2) await crashed;
+      if (step === EVENTS_PER_ROOM / 2) {
+        crash.connectsBefore = clients.map((client) => client.stats.connects);
+        crash.killedAt = Date.now();
+        crashed = hub.restart({ kill: true });
+        await crashed;
+        crash.upAt = Date.now();
+        void (async () => {
+          // Every client has joined again (a joined frame) since the kill.
+          while (clients.some((client, i) => client.stats.connects <= (crash.connectsBefore[i] ?? 0))) {
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          crash.allBackAt = Date.now();
+        })();
+      }
     }
     clearInterval(dropper);
 
@@ -115,6 +129,12 @@ describe("load and faults", () => {
       { gaps: 0, duplicates: 0, failedRecoveries: 0, reconnects: 0 },
     );
     console.log(`load: ${clients.length} sockets, ${ROOMS * EVENTS_PER_ROOM} events, totals ${JSON.stringify(totals)}`);
+    const seconds = (ms: number) => (ms / 1000).toFixed(1);
+    console.log(
+      `crash: hub answering ${seconds(crash.upAt - crash.killedAt)} s after the kill, every client joined again ${
+        crash.allBackAt ? `${seconds(crash.allBackAt - crash.killedAt)} s` : "(not measured)"
+      } after it`,
+    );
     expect(totals).toMatchObject({ gaps: 0, duplicates: 0, failedRecoveries: 0 });
     // Everyone reconnected after the crash, and the flaky tenth many more times.
     expect(totals.reconnects).toBeGreaterThanOrEqual(clients.length);
