@@ -1,382 +1,74 @@
 /**
  * Turns a run's results.ndjson into RESULTS.md and latency.svg: every figure as the median of the
  * repetitions with its spread, the ratio to Socket.io from the same run, where the hub's CPU goes,
- * a production cost model, and what is not yet beaten.
+ * a production cost model, and what is not yet beaten. One function per section of RESULTS.md;
+ * the numbers' formatting, the chart and the cost model live in their own modules.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { mergeHistograms, spread } from "./stats.mjs";
-
-const HUB = "hub-workerd";
-const PROXY = "hub-wrangler";
-const SIO = "socketio";
-const NAMES = { "hub-wrangler": "hub, wrangler port", "hub-workerd": "hub, workerd port", socketio: "Socket.io 4.8" };
-const COLORS = { "hub-wrangler": "#e8590c", "hub-workerd": "#c92a2a", socketio: "#1971c2" };
-
-// ----- formatting -----------------------------------------------------------------------------------
-
-function num(x, digits) {
-  if (x === null || x === undefined || !Number.isFinite(x)) return "-";
-  const d = digits ?? (Math.abs(x) >= 100 ? 0 : Math.abs(x) >= 10 ? 1 : 2);
-  return x.toLocaleString("en-US", { minimumFractionDigits: d, maximumFractionDigits: d });
-}
-
-/** "median [min-max]" of a spread, or just the value when there is one repetition. */
-function ms(s, digits) {
-  if (s.median === null) return "-";
-  if (s.n <= 1 || s.min === s.max) return num(s.median, digits);
-  return `${num(s.median, digits)} [${num(s.min, digits)}-${num(s.max, digits)}]`;
-}
-
-function ratio(a, b) {
-  if (a === null || b === null || a === undefined || b === undefined || b === 0) return null;
-  return a / b;
-}
-
-function ratioText(r) {
-  return r === null ? "-" : `${num(r, 2)}x`;
-}
-
-function table(header, rows) {
-  const line = (cells) => `| ${cells.join(" | ")} |`;
-  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
-}
-
-const usd = (x) =>
-  x === null || !Number.isFinite(x) ? "-" : `$${x.toLocaleString("en-US", { maximumFractionDigits: x < 100 ? 2 : 0 })}`;
-
-// ----- reading the trials -----------------------------------------------------------------------------
-
-function trialsOf(data, workload, target) {
-  return data.trials.filter((t) => t.workload === workload && t.target === target && t.ok);
-}
-
-function stepSpread(data, workload, target, stepIndex, pick) {
-  return spread(
-    trialsOf(data, workload, target).map((t) => {
-      const step = t.steps?.[stepIndex];
-      return step ? pick(step) : null;
-    }),
-  );
-}
-
-/** Highest rate of the ladder with p99 < 100 ms and nothing lost; 0 when even the first failed. */
-function sustainable(trial) {
-  let best = 0;
-  for (const step of trial.steps ?? []) {
-    if (!step.pass) break;
-    best = step.rate;
-  }
-  return best;
-}
-
-/** The top rate of the ladder: a target that passed it may sustain more than the ladder measured. */
-function ladderTop(data) {
-  return data.workloads.find((w) => w.id === "B")?.steps.at(-1)?.rate ?? null;
-}
-
-/** "30" or, at the top of the ladder, ">= 50". */
-function rateText(data, rate) {
-  if (rate === null || rate === undefined) return "-";
-  return rate === ladderTop(data) ? `>= ${num(rate, 0)}` : num(rate, 0);
-}
-
-function targetsIn(data) {
-  return Object.keys(data.settings.targets);
-}
+import { renderChart } from "./chart.mjs";
+import { costSection } from "./cost-model.mjs";
+import { ms, num, ratio, ratioText, table } from "./format.mjs";
+import { spread } from "./stats.mjs";
+import {
+  fitsOf,
+  HUB,
+  ladderTop,
+  NAMES,
+  PROXY,
+  preferQuieter,
+  rateText,
+  SIO,
+  stepSpread,
+  sustainable,
+  targetsIn,
+  trialsOf,
+} from "./trials.mjs";
 
 /**
- * Per-publish CPU = fixed + perDelivery x sockets in the room. The per-delivery cost is the slope
- * through the big-room trials (A: 1,000 and C: 5,000 sockets); the fixed cost is what a publish to
- * a 5-socket room (D) costs beyond its five deliveries. Without D, the line's intercept.
+ * Renders RESULTS.md and latency.svg into `outDir` (which may hold the profilers' PROFILE-*.md
+ * and PERF-*.md, summarized in the report).
  */
-function costFit(data, target, pickUs) {
-  const points = (ids) => {
-    const out = [];
-    for (const id of ids) {
-      for (const trial of trialsOf(data, id, target)) {
-        const step = trial.steps?.[0];
-        if (!step || step.delivered === 0 || step.lossPct > 1) continue;
-        out.push({ x: step.subscribers / roomsOf(data, id), y: pickUs(step) / step.published });
-      }
-    }
-    return out;
-  };
-  let big = points(["A", "C"]);
-  const small = points(["D"]);
-  if (new Set(big.map((pt) => pt.x)).size < 2) big = [...big, ...small];
-  if (new Set(big.map((pt) => pt.x)).size < 2) return null;
-  const n = big.length;
-  const mx = big.reduce((sum, pt) => sum + pt.x, 0) / n;
-  const my = big.reduce((sum, pt) => sum + pt.y, 0) / n;
-  const sxx = big.reduce((sum, pt) => sum + (pt.x - mx) ** 2, 0);
-  const slope = big.reduce((sum, pt) => sum + (pt.x - mx) * (pt.y - my), 0) / sxx;
-  const fixed = small.length > 0 ? spread(small.map((pt) => pt.y - slope * pt.x)).median : my - slope * mx;
-  return { fixedUs: fixed, perDeliveryUs: slope, points: n + small.length };
-}
-
-function roomsOf(data, id) {
-  return data.workloads.find((w) => w.id === id)?.rooms ?? 1;
-}
-
-// ----- the chart ------------------------------------------------------------------------------------
-
-function chartPanel(data, title, workload, stepIndex, x0, y0, w, h) {
-  const series = [];
-  for (const target of targetsIn(data)) {
-    const encoded = trialsOf(data, workload, target)
-      .map((t) => t.steps?.[stepIndex])
-      .filter((s) => s?.hist && s.lossPct === 0)
-      .map((s) => s.hist);
-    const hist = mergeHistograms(encoded);
-    if (!hist || hist.totalCount === 0) continue;
-    const points = [];
-    const maxK = Math.min(4, Math.log10(hist.totalCount));
-    for (let k = 0; k <= maxK + 1e-9; k += 0.05) {
-      const p = 100 * (1 - 10 ** -k);
-      points.push([k, hist.getValueAtPercentile(p) / 1000]);
-    }
-    points.push([maxK, hist.maxValue / 1000]);
-    series.push({ target, points });
-  }
-  const out = [];
-  const pad = { l: 52, r: 12, t: 28, b: 34 };
-  const pw = w - pad.l - pad.r;
-  const ph = h - pad.t - pad.b;
-  out.push(`<g transform="translate(${x0},${y0})">`);
-  out.push(`<text x="${pad.l}" y="18" font-size="14" font-weight="bold">${esc(title)}</text>`);
-  if (series.length === 0) {
-    out.push(`<text x="${pad.l + 10}" y="${pad.t + 30}" font-size="12">no complete trial</text></g>`);
-    return out.join("");
-  }
-  const all = series.flatMap((s) => s.points.map((p) => p[1])).filter((v) => v > 0);
-  const lo = 10 ** Math.floor(Math.log10(Math.max(0.01, Math.min(...all))));
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(...all)));
-  const sx = (k) => pad.l + (k / 4) * pw;
-  const sy = (v) =>
-    pad.t + ph - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * ph;
-  out.push(`<rect x="${pad.l}" y="${pad.t}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
-  for (let k = 0; k <= 4; k++) {
-    const label = k === 0 ? "0%" : `${100 - 100 * 10 ** -k}%`;
-    out.push(`<line x1="${sx(k)}" y1="${pad.t}" x2="${sx(k)}" y2="${pad.t + ph}" stroke="#eee"/>`);
-    out.push(`<text x="${sx(k)}" y="${pad.t + ph + 14}" font-size="10" text-anchor="middle">${label}</text>`);
-  }
-  for (let v = lo; v <= hi * 1.001; v *= 10) {
-    out.push(`<line x1="${pad.l}" y1="${sy(v)}" x2="${pad.l + pw}" y2="${sy(v)}" stroke="#eee"/>`);
-    out.push(
-      `<text x="${pad.l - 4}" y="${sy(v) + 3}" font-size="10" text-anchor="end">${v >= 1 ? v : v.toFixed(2)}</text>`,
-    );
-  }
-  out.push(
-    `<text x="${pad.l + pw / 2}" y="${pad.t + ph + 28}" font-size="10" text-anchor="middle">percentile</text>`,
-    `<text x="12" y="${pad.t + ph / 2}" font-size="10" text-anchor="middle" transform="rotate(-90 12 ${pad.t + ph / 2})">latency, ms (log)</text>`,
-  );
-  for (const s of series) {
-    const d = s.points.map(([k, v], i) => `${i ? "L" : "M"}${sx(k).toFixed(1)},${sy(v).toFixed(1)}`).join("");
-    out.push(`<path d="${d}" fill="none" stroke="${COLORS[s.target]}" stroke-width="2"/>`);
-  }
-  out.push("</g>");
-  return out.join("");
-}
-
-function esc(text) {
-  return String(text).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-}
-
-function renderChart(data) {
-  const W = 1000;
-  const panels = [];
-  const titled = (id, text) => data.workloads.some((w) => w.id === id) && panels.push([id, text]);
-  titled("A", "A: 1 room x 1,000, 10 publishes/s");
-  titled("C", "C: 1 room x 5,000, 4 publishes/s");
-  titled("D", "D: 200 rooms x 5, 100 publishes/s");
-  const b = data.workloads.find((w) => w.id === "B");
-  const shown = [];
-  if (b) {
-    for (const [i, step] of b.steps.entries()) {
-      const everyone = targetsIn(data).every((t) =>
-        trialsOf(data, "B", t).some((trial) => trial.steps?.[i] && trial.steps[i].lossPct === 0),
-      );
-      if (everyone) shown.push([i, step.rate]);
-    }
-  }
-  const bStep = shown.at(-1) ?? [0, b?.steps[0]?.rate];
-  const rows = Math.ceil((panels.length + (b ? 1 : 0)) / 2);
-  const ph = 300;
-  const H = rows * ph + 40;
-  const parts = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" viewBox="0 0 ${W} ${H}">`,
-    `<rect width="${W}" height="${H}" fill="white"/>`,
-  ];
-  const all = [...panels.map(([id, t]) => [id, t, 0])];
-  if (b) all.push(["B", `B: 1 room x 1,000, ${bStep[1]}/s (top step all delivered)`, bStep[0]]);
-  all.forEach(([id, title, stepIndex], i) => {
-    parts.push(chartPanel(data, title, id, stepIndex, (i % 2) * (W / 2), Math.floor(i / 2) * ph, W / 2, ph));
-  });
-  let lx = 60;
-  for (const target of targetsIn(data)) {
-    parts.push(
-      `<line x1="${lx}" y1="${H - 16}" x2="${lx + 24}" y2="${H - 16}" stroke="${COLORS[target]}" stroke-width="3"/>`,
-    );
-    parts.push(`<text x="${lx + 30}" y="${H - 12}" font-size="12">${esc(NAMES[target])}</text>`);
-    lx += 220;
-  }
-  parts.push(
-    `<text x="${W - 10}" y="${H - 12}" font-size="10" text-anchor="end">all repetitions merged; trials with loss left out</text>`,
-  );
-  parts.push("</svg>");
-  return parts.join("\n");
-}
-
-// ----- cost model -------------------------------------------------------------------------------------
-
-/**
- * Prices: Cloudflare Workers Paid and Durable Objects as documented (developers.cloudflare.com,
- * durable-objects/platform/pricing and workers/platform/pricing). Everything marked `assumed` is an
- * assumption of this model, not a measurement or a list price.
- */
-export const COST = {
-  month: 30 * 24 * 3600,
-  cf: {
-    base: 5,
-    workerRequestsIncluded: 10e6,
-    workerRequestsPerM: 0.3,
-    workerCpuMsIncluded: 30e6,
-    workerCpuPerMMs: 0.02,
-    doRequestsIncluded: 1e6,
-    doRequestsPerM: 0.15,
-    doGbSecondsIncluded: 400e3,
-    doGbSecondsPerM: 12.5,
-    wsIncomingRatio: 20,
-    rowsWrittenIncluded: 50e6,
-    rowsWrittenPerM: 1.0,
-    storageGbIncluded: 5,
-    storagePerGbMonth: 0.2,
-  },
-  assumed: {
-    socketsPerCustomer: 1,
-    heartbeatS: 30,
-    connectsPerSocketPerDay: 24,
-    eventsPerCustomerPerHour: 6,
-    socketsPerRoom: 1,
-    /** the event row (idempotency key included) + its later deletion by trim (room-history.ts). */
-    rowsWrittenPerPublish: 2,
-    historyBytesPerRoom: 200 * 250,
-    vm: { vcpu: 2, memGiB: 4, usdPerMonth: 30 },
-    cpuHeadroom: 0.5,
-    memHeadroom: 0.7,
-    minServers: 2,
-    redisUsdPerMonth: (customers) => (customers <= 50_000 ? 30 : 400),
-    loadBalancerUsdPerMonth: 25,
-    /** CPU each Socket.io process spends on a publish it receives from Redis for rooms it may not hold. */
-    redisFanInUsPerPublishPerProcess: 20,
-  },
-};
-
-function hubCost(customers, m) {
-  const a = COST.assumed;
-  const cf = COST.cf;
-  const sockets = customers * a.socketsPerCustomer;
-  const connects = sockets * a.connectsPerSocketPerDay * 30;
-  const heartbeats = (sockets * COST.month) / a.heartbeatS;
-  const publishes = customers * a.eventsPerCustomerPerHour * 24 * 30;
-  const workerRequests = connects + publishes;
-  const workerCpuMs = (connects * (m.workerUsPerConnect ?? 1000)) / 1000 + (publishes * 300) / 1000;
-  const doRequestsNoHeartbeat = connects * 2 /* upgrade + expiry alarm */ + publishes;
-  const doRequests = doRequestsNoHeartbeat + heartbeats / cf.wsIncomingRatio;
-  const activeSeconds =
-    (publishes * (m.fixedUs + m.perDeliveryUs * a.socketsPerRoom)) / 1e6 +
-    (connects * (m.workerUsPerConnect ?? 1000)) / 1e6;
-  const gbs = activeSeconds * 0.128;
-  const rowsWritten = publishes * a.rowsWrittenPerPublish + connects; // + setAlarm per connection
-  const storageGb = (customers * a.historyBytesPerRoom) / 1e9;
-  const over = (x, included) => Math.max(0, x - included);
-  const lines = {
-    base: cf.base,
-    workerRequests: (over(workerRequests, cf.workerRequestsIncluded) / 1e6) * cf.workerRequestsPerM,
-    workerCpu: (over(workerCpuMs, cf.workerCpuMsIncluded) / 1e6) * cf.workerCpuPerMMs,
-    doRequests: (over(doRequestsNoHeartbeat, cf.doRequestsIncluded) / 1e6) * cf.doRequestsPerM,
-    heartbeats: (heartbeats / cf.wsIncomingRatio / 1e6) * cf.doRequestsPerM,
-    duration: (over(gbs, cf.doGbSecondsIncluded) / 1e6) * cf.doGbSecondsPerM,
-    rowsWritten: (over(rowsWritten, cf.rowsWrittenIncluded) / 1e6) * cf.rowsWrittenPerM,
-    storage: over(storageGb, cf.storageGbIncluded) * cf.storagePerGbMonth,
-  };
-  const total = Object.values(lines).reduce((s, x) => s + x, 0);
-  return { sockets, connects, heartbeats, publishes, doRequests, gbs, rowsWritten, storageGb, lines, total };
-}
-
-function socketIoCost(customers, m) {
-  const a = COST.assumed;
-  const sockets = customers * a.socketsPerCustomer;
-  const publishesPerS = (customers * a.eventsPerCustomerPerHour) / 3600;
-  const connectsPerS = (sockets * a.connectsPerSocketPerDay) / 86400;
-  const cpuUsPerS =
-    publishesPerS * (m.fixedUs + m.perDeliveryUs * a.socketsPerRoom) +
-    sockets * m.idleUsPerSocketPerS +
-    connectsPerS * m.usPerConnect;
-  const memKiB = sockets * m.kibPerSocket;
-  const coresForCpu = cpuUsPerS / 1e6 / a.cpuHeadroom;
-  // One Node process per vCPU; each process also holds its baseline memory.
-  const usableMemPerVmKiB = a.vm.memGiB * 1024 * 1024 * a.memHeadroom - a.vm.vcpu * m.baselineKiB;
-  const vmsForMem = memKiB / usableMemPerVmKiB;
-  let vms = Math.max(a.minServers, Math.ceil(Math.max(coresForCpu / a.vm.vcpu, vmsForMem)));
-  // With the Redis adapter every process sees every publish: add that, and size again.
-  const processes = () => vms * a.vm.vcpu;
-  const redisCores = () => (processes() * publishesPerS * a.redisFanInUsPerPublishPerProcess) / 1e6 / a.cpuHeadroom;
-  while ((coresForCpu + redisCores()) / a.vm.vcpu > vms) vms++;
-  const lines = {
-    servers: vms * a.vm.usdPerMonth,
-    redis: a.redisUsdPerMonth(customers),
-    loadBalancer: a.loadBalancerUsdPerMonth,
-  };
-  const total = Object.values(lines).reduce((s, x) => s + x, 0);
-  return {
-    sockets,
-    publishesPerS,
-    cpuUsPerS,
-    memKiB,
-    coresForCpu,
-    vmsForMem,
-    vms,
-    redisCores: redisCores(),
-    lines,
-    total,
-  };
-}
-
-// ----- the report -------------------------------------------------------------------------------------
-
-/**
- * Of a trial and its repeat, the attempt less disturbed by other load counts (runs before this
- * rule kept the repeat whatever it saw). An attempt without histograms still counts in the tables.
- */
-function preferQuieter(data) {
-  const discarded = [];
-  for (const other of data.discarded ?? []) {
-    const index = data.trials.findIndex(
-      (t) => t.workload === other.workload && t.target === other.target && t.rep === other.rep,
-    );
-    const kept = data.trials[index];
-    if (kept && other.ok && (other.foreignShare ?? 1) < (kept.foreignShare ?? 1)) {
-      data.trials[index] = other;
-      discarded.push(kept);
-    } else discarded.push(other);
-  }
-  data.discarded = discarded;
-}
-
 export function renderReport(data, outDir) {
   preferQuieter(data);
   const md = [];
-  const info = data.info;
-  const targets = targetsIn(data);
-  const has = (id) => data.workloads.some((w) => w.id === id);
-  const wl = (id) => data.workloads.find((w) => w.id === id);
-  // Each argument is a block (paragraph, table, list item): blank lines between them.
-  const p = (...blocks) => {
-    for (const block of blocks) md.push(block, "");
+  const r = {
+    data,
+    outDir,
+    info: data.info,
+    settings: data.settings,
+    targets: targetsIn(data),
+    has: (id) => data.workloads.some((w) => w.id === id),
+    wl: (id) => data.workloads.find((w) => w.id === id),
+    fits: fitsOf(data),
+    // Each argument is a block (paragraph, table, list item): blank lines between them.
+    p: (...blocks) => {
+      for (const block of blocks) md.push(block, "");
+    },
   };
+  for (const section of [
+    titleSection,
+    headlineSection,
+    methodSection,
+    latencySection,
+    ladderSection,
+    idleSection,
+    stormSection,
+    cpuSection,
+    profilesSection,
+    analysisSection,
+    costSection,
+    closingSection,
+  ]) {
+    section(r);
+  }
+  writeFileSync(join(outDir, "RESULTS.md"), md.join("\n"));
+  writeFileSync(join(outDir, "latency.svg"), renderChart(data));
+}
 
+/** The title, when and what was measured, and how to read the figures. */
+function titleSection(r) {
+  const { data, info, p } = r;
   p(
     "# Benchmark: roomcast hub vs Socket.io 4.8 (issue 8)",
     `Generated by \`npm run bench\`${data.smoke ? " --smoke (tiny workloads: these figures mean nothing)" : ""} on ${info.date.slice(0, 16).replace("T", " ")} UTC; the run took ${num((data.durationS ?? 0) / 60, 1)} min. ` +
@@ -389,8 +81,11 @@ export function renderReport(data, outDir) {
       '"hub, workerd port" is the user workerd behind `wrangler dev` reached directly (the production-like number: no dev proxy); ' +
       '"hub, wrangler port" goes through the proxy workerd that `wrangler dev` puts in front. Both are local `workerd`, not Cloudflare\'s edge.',
   );
+}
 
-  // ----- headline -----
+/** The issue's targets, each with its verdict. */
+function headlineSection(r) {
+  const { data, targets, has, p } = r;
   const headline = [];
   const judged = [HUB, PROXY].filter((t) => targets.includes(t));
   if (targets.includes(SIO)) {
@@ -453,9 +148,11 @@ export function renderReport(data, outDir) {
     "## Headline: the issue's targets",
     table(["target", "hub", "hub figure", "Socket.io", "ratio", "verdict"], headline),
   );
+}
 
-  // ----- machine and method -----
-  const s = data.settings;
+/** Machine, versions, and how the trials ran. */
+function methodSection(r) {
+  const { data, info, settings: s, targets, p } = r;
   p(
     "## Machine, versions, method",
     table(
@@ -503,8 +200,11 @@ export function renderReport(data, outDir) {
     "`wrangler dev` runs with its local observability and explorer off (`X_LOCAL_OBSERVABILITY=false`, `X_LOCAL_EXPLORER=false`; `BENCH_DEV_TOOLING=1` keeps them). On by default, the observability collector records a trace of every request, RPC call and WebSocket event into SQLite inside the hub's own workerd process: perf put it at about a fifth of that process's CPU in D, and D cost 1,266 us per delivery with it against 812 without. It is development tooling that production does not run on the hub's thread.",
   ];
   p("Deviations from the issue's plan, to fit the 40-minute budget:", ...deviations.map((d) => `- ${d}`));
+}
 
-  // ----- latency workloads -----
+/** A, C and D: latency, loss and CPU per delivered message. */
+function latencySection(r) {
+  const { data, targets, has, wl, p } = r;
   const latencyRows = (id, stepIndex = 0) => {
     const rows = [];
     const sio = (pick) => stepSpread(data, id, SIO, stepIndex, pick).median;
@@ -575,7 +275,7 @@ export function renderReport(data, outDir) {
     );
   };
 
-  md.push("## Results", "");
+  p("## Results");
   for (const id of ["A", "C", "D"].filter(has)) {
     const w = wl(id);
     p(
@@ -584,7 +284,11 @@ export function renderReport(data, outDir) {
       latencyRows(id),
     );
   }
+}
 
+/** B: every step of the rate ladder and the sustainable rate. */
+function ladderSection(r) {
+  const { data, targets, has, wl, p } = r;
   if (has("B")) {
     const w = wl("B");
     const rows = [];
@@ -655,7 +359,11 @@ export function renderReport(data, outDir) {
       ),
     );
   }
+}
 
+/** E: memory and idle CPU per socket, measured in the C trials. */
+function idleSection(r) {
+  const { data, settings: s, targets, has, wl, p } = r;
   if (has("C")) {
     const rows = [];
     const labels = new Set();
@@ -736,7 +444,11 @@ export function renderReport(data, outDir) {
       ),
     );
   }
+}
 
+/** F: the connection storm. */
+function stormSection(r) {
+  const { data, targets, has, wl, p } = r;
   if (has("F")) {
     const rows = [];
     for (const t of targets) {
@@ -778,8 +490,11 @@ export function renderReport(data, outDir) {
       ),
     );
   }
+}
 
-  // ----- where the CPU goes -----
+/** Where the hub's CPU goes: per process, and the fixed and marginal cost per publish. */
+function cpuSection(r) {
+  const { data, targets, has, fits, p } = r;
   const split = [];
   for (const t of [PROXY, HUB].filter((x) => targets.includes(x))) {
     for (const id of ["A", "C", "D"].filter(has)) {
@@ -826,13 +541,6 @@ export function renderReport(data, outDir) {
       ]);
     }
   }
-  const fits = {};
-  for (const t of targets) {
-    fits[t] = {
-      all: costFit(data, t, (step) => step.cpu.serverUs),
-      user: t === SIO ? null : costFit(data, t, (step) => step.cpu.byLabel["user workerd"] ?? 0),
-    };
-  }
   const fitRows = [];
   for (const t of targets) {
     const f = fits[t];
@@ -860,8 +568,11 @@ export function renderReport(data, outDir) {
     "Fixed cost per publish and marginal cost per delivery: the slope of CPU per publish against sockets per room through every A (1,000 sockets) and C (5,000) trial, and what a publish to a 5-socket room (D) costs beyond its five deliveries:",
     table(["target", "processes", "us per publish (fixed)", "us per delivery (marginal)", "trials"], fitRows),
   );
+}
 
-  // ----- profiles (bench/profile.mjs and bench/perf.mjs, run separately) -----
+/** Summaries of the profilers' files found next to the report. */
+function profilesSection(r) {
+  const { outDir, p } = r;
   /** The first rows of a profile's table in `file`, as "name share" pairs, when the file exists. */
   const summary = (file, what, isRow, cellsOf, separator) => {
     const path = join(outDir, file);
@@ -912,8 +623,11 @@ export function renderReport(data, outDir) {
       "`send` is the room object's `send()` wrapper: the native `ws.send` work is charged to it. These profiles were taken before the room kept its name and epoch in memory (the `get` entries) and before the seq counter and the idempotency table were folded into the event row (`append`); the native profiles above are of the current code.",
     );
   }
+}
 
-  // ----- analysis of what is not beaten -----
+/** What is not beaten yet, and what would beat it. */
+function analysisSection(r) {
+  const { data, targets, has, fits, p } = r;
   const analysis = [];
   const hubFit = fits[HUB]?.user ?? fits[HUB]?.all;
   const sioFit = fits[SIO]?.all;
@@ -944,79 +658,11 @@ export function renderReport(data, outDir) {
     "- **Cost at 1,000,000 customers** (next section): the hub's bill is mostly SQLite rows written by the history and per-room requests, which a Socket.io fleet does not pay for. A publish now writes one row (the event, with its idempotency key) and its trim deletes it later: 2 rows, down from 4 (a separate seq counter and an idempotency table each cost a row and its deletion). What would beat it further: history only for rooms whose clients resume (personal and order rooms do; a kitchen display could refetch), or fewer, larger events. At 10,000 customers the two cost about the same.",
   );
   p("## What we cannot beat yet, and what would beat it", ...analysis);
+}
 
-  // ----- cost model -----
-  const a = COST.assumed;
-  const hubUser = fits[HUB]?.user ?? fits[HUB]?.all;
-  const fSio = trialsOf(data, "F", SIO).map((t) => t.storm?.serverUsPerConnection);
-  const fHub = trialsOf(data, "F", HUB).map((t) => {
-    const cpu = t.storm?.cpu;
-    return cpu && t.connect?.opened ? (cpu.byLabel["user workerd"] ?? cpu.serverUs) / t.connect.opened : null;
-  });
-  const eSio = trialsOf(data, "C", SIO).filter((t) => t.idle);
-  const kib = spread(
-    eSio.map((t) => (t.rssAfter["socket.io node"] - t.rssBefore["socket.io node"]) / t.idle.sockets),
-  ).median;
-  const baseline = spread(eSio.map((t) => t.rssBefore["socket.io node"])).median;
-  const idleUs = spread(eSio.map((t) => t.idle.cpu.serverUs / t.idle.sockets / (t.idle.cpu.wallUs / 1e6))).median;
-  if (hubUser && sioFit && kib !== null) {
-    const hubM = {
-      fixedUs: Math.max(0, hubUser.fixedUs),
-      perDeliveryUs: Math.max(0, hubUser.perDeliveryUs),
-      workerUsPerConnect: spread(fHub).median ?? 1000,
-    };
-    const sioM = {
-      fixedUs: Math.max(0, sioFit.fixedUs),
-      perDeliveryUs: Math.max(0, sioFit.perDeliveryUs),
-      kibPerSocket: kib,
-      baselineKiB: baseline ?? 90_000,
-      idleUsPerSocketPerS: idleUs ?? 0,
-      usPerConnect: spread(fSio).median ?? 600,
-    };
-    const rows = [];
-    const detail = [];
-    for (const customers of [10_000, 1_000_000]) {
-      const h = hubCost(customers, hubM);
-      const sio = socketIoCost(customers, sioM);
-      rows.push([
-        customers.toLocaleString("en-US"),
-        usd(h.total),
-        `${usd(h.total - h.lines.heartbeats)}`,
-        usd(sio.total),
-        `${sio.vms} x ${a.vm.vcpu} vCPU/${a.vm.memGiB} GiB (needs ${num(sio.coresForCpu + sio.redisCores, 1)} vCPU at ${num(a.cpuHeadroom * 100, 0)}% load, ${num(sio.memKiB / 2 ** 20, 1)} GiB of sockets)`,
-      ]);
-      detail.push(
-        `- ${customers.toLocaleString("en-US")} customers, hub: ${num(h.connects / 1e6, 1)} M connections, ${num(h.publishes / 1e6, 1)} M publishes, ${num(h.heartbeats / 1e6, 0)} M heartbeats, ${num(h.gbs / 1e3, 1)} k GB-s, ${num(h.rowsWritten / 1e6, 1)} M rows written, ${num(h.storageGb, 1)} GB stored → ` +
-          Object.entries(h.lines)
-            .map(([k, v]) => `${k} ${usd(v)}`)
-            .join(", "),
-        `- ${customers.toLocaleString("en-US")} customers, Socket.io: ${num(sio.publishesPerS, 1)} publishes/s, ${num(sio.cpuUsPerS / 1e6, 2)} cores of work (+${num(sio.redisCores, 2)} for Redis fan-in), ${num(sio.memKiB / 2 ** 20, 2)} GiB of sockets → ` +
-          Object.entries(sio.lines)
-            .map(([k, v]) => `${k} ${usd(v)}`)
-            .join(", "),
-      );
-    }
-    p(
-      "## Cost model for production (per month)",
-      "Prices (Workers Paid, as documented by Cloudflare): $5/month minimum; Workers 10 M requests included then $0.30/M, 30 M CPU-ms included then $0.02/M; Durable Objects 1 M requests included then $0.15/M (HTTP requests, RPC calls, alarms, and *incoming* WebSocket messages at 20:1; outgoing messages and protocol pings are free), duration 400,000 GB-s included then $12.50/M GB-s at 128 MB per active object (a hibernatable idle object bills no duration, and auto-responses such as our heartbeat-ack add no duration); SQLite rows written 50 M included then $1.00/M, storage 5 GB-month included then $0.20/GB-month.",
-      "Assumptions (not measured here; change them in `bench/lib/report.mjs`): " +
-        `${a.socketsPerCustomer} socket per connected customer, connected around the clock; ${a.connectsPerSocketPerDay} (re)connections per socket per day (mobile networks, app resumes, hourly tokens); ` +
-        `${a.eventsPerCustomerPerHour} events per customer per hour, each published to a room of ${a.socketsPerRoom} socket (personal and order rooms); heartbeats every ${a.heartbeatS} s, counted as billed incoming messages (whether an auto-responded heartbeat is billed is not stated; the second hub column leaves them out); ` +
-        `${a.rowsWrittenPerPublish} SQLite rows written per publish (the event row, which also holds the idempotency key, and its later deletion; a \`notification\` adds its own row) and one per connection (the expiry alarm); ${num(a.historyBytesPerRoom / 1000, 0)} kB of history per room. ` +
-        `Hub duration = measured user-workerd CPU per publish (fixed ${num(hubM.fixedUs / 1000, 2)} ms + ${num(hubM.perDeliveryUs, 1)} us per socket) and per connection (${num(hubM.workerUsPerConnect / 1000, 2)} ms), as wall time of an active object. ` +
-        `Socket.io fleet: VMs of ${a.vm.vcpu} vCPU / ${a.vm.memGiB} GiB at ${usd(a.vm.usdPerMonth)}/month (assumed list price), one Node process per vCPU, sized to ${num(a.cpuHeadroom * 100, 0)}% CPU and ${num(a.memHeadroom * 100, 0)}% memory, at least ${a.minServers}; memory ${num(sioM.kibPerSocket, 1)} KiB per socket and ${num(sioM.baselineKiB / 1024, 0)} MiB per process (figure E), CPU ${num(sioM.fixedUs, 0)} us per publish + ${num(sioM.perDeliveryUs, 1)} us per delivery (A, C, D), ${num(sioM.idleUsPerSocketPerS, 3)} us per socket-second idle (E), ${num(sioM.usPerConnect / 1000, 2)} ms per connection (F); ` +
-        `the Redis adapter makes every process see every publish (${a.redisFanInUsPerPublishPerProcess} us each, assumed); Redis ${usd(a.redisUsdPerMonth(10_000))}/month (small managed) at 10,000 and ${usd(a.redisUsdPerMonth(1_000_000))}/month (HA, larger) at 1,000,000; a load balancer with sticky sessions ${usd(a.loadBalancerUsdPerMonth)}/month. People to run the fleet are not priced.`,
-      table(
-        ["connected customers", "hub on Cloudflare", "hub, heartbeats not billed", "Socket.io fleet + Redis", "fleet"],
-        rows,
-      ),
-      ...detail,
-      `Unit prices behind the hub column (past the included amounts): a publish to a one-socket room costs one Worker request ($0.30/M), one Durable Object RPC ($0.15/M) and ${a.rowsWrittenPerPublish} SQLite rows written ($${num(a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM, 2)}/M), so $${num(COST.cf.workerRequestsPerM + COST.cf.doRequestsPerM + a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM, 2)} per million publishes, ${num((100 * a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM) / (COST.cf.workerRequestsPerM + COST.cf.doRequestsPerM + a.rowsWrittenPerPublish * COST.cf.rowsWrittenPerM), 0)}% of it storage writes; a socket's heartbeats cost $${num(((COST.month / a.heartbeatS / COST.cf.wsIncomingRatio) * COST.cf.doRequestsPerM) / 1e6, 5)} a month if billed; duration is negligible because objects are active only for the milliseconds of a publish. Batching rooms into one POST (up to 100 per call) removes most Worker requests but not the per-room RPC or the writes.`,
-      "Reading: the hub's bill is driven by requests and SQLite writes (publishes and heartbeats), not by sockets or memory, because hibernated objects cost nothing while idle; at 1,000,000 customers the largest lines are the history writes and, if billed, heartbeats. Fewer rows per publish (history only where clients resume) and a longer heartbeat interval move the hub's bill most. The Socket.io fleet is sized mostly by the CPU its sockets' heartbeats and connections take (figure E and F), then memory; message CPU is small at these event rates. The fleet price leaves out operating it (deploys that drop every socket, zones, on-call).",
-    );
-  }
-
-  // ----- chart and raw data -----
+/** The chart, the problems seen, and how to reproduce. */
+function closingSection(r) {
+  const { data, p } = r;
   p(
     "## Latency distributions",
     "![latency distributions](latency.svg)",
@@ -1046,7 +692,4 @@ export function renderReport(data, outDir) {
     "```",
     "`bench/results.ndjson` holds every trial (histograms included) of the run above.",
   );
-
-  writeFileSync(join(outDir, "RESULTS.md"), md.join("\n"));
-  writeFileSync(join(outDir, "latency.svg"), renderChart(data));
 }
