@@ -6,7 +6,7 @@
  *   node bench/run.mjs --smoke         tiny workloads, one repetition, every target, into a temp dir;
  *                                      exits 1 when any target fails to deliver
  *   node bench/run.mjs --report-only F re-renders the report from a results.ndjson
- *   options: --out DIR, --reps N, --only A,B,C,D,F (E runs inside C), --targets hub-wrangler,hub-workerd,socketio,
+ *   options: --out DIR, --reps N, --only A,B,C,D,F,F2 (E runs inside C), --targets hub-wrangler,hub-workerd,socketio,
  *            --persist-dir DIR (the hub's local storage; default /dev/shm), --stop-ladder (B: stop at the
  *            first failing step instead of running every step)
  *
@@ -26,6 +26,7 @@ import { renderReport } from "./lib/report.mjs";
 import { decodeHistogram, latencySummary } from "./lib/stats.mjs";
 import { REPO, snapshotHub, startTarget, TARGETS } from "./lib/targets.mjs";
 import { BENCH_BROADCAST_SECRET } from "./lib/tokens.mjs";
+import { workloads as workloadTable } from "./lib/workloads.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -46,111 +47,6 @@ const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 const log = (...args) => console.error(`[bench ${elapsed()}]`, ...args);
-
-// ----- workloads -----------------------------------------------------------------------------------
-
-const kitchen = ["kitchen"];
-
-function fullWorkloads() {
-  return [
-    {
-      id: "A",
-      title: "1 room x 1,000 subscribers, 10 publishes/s",
-      kind: "latency",
-      groups: [{ room: "order-bench-a", count: 1000, roles: kitchen, subPrefix: "a" }],
-      warmupMs: 3_000,
-      steps: [{ rate: 10, ms: 10_000 }],
-    },
-    {
-      id: "B",
-      title: "1 room x 1,000 subscribers, 5 → 50 publishes/s",
-      kind: "latency",
-      ladder: true,
-      groups: [{ room: "order-bench-b", count: 1000, roles: kitchen, subPrefix: "b" }],
-      warmupMs: 3_000,
-      steps: [5, 10, 20, 30, 50].map((rate) => ({ rate, ms: 6_000 })),
-    },
-    {
-      id: "C",
-      title: "1 room x 5,000 subscribers, 4 publishes/s (E measured on the same sockets before)",
-      kind: "latency",
-      groups: [{ room: "order-bench-c", count: 5000, roles: kitchen, subPrefix: "c" }],
-      // Longer than one heartbeat period: every socket of both targets heartbeats inside it.
-      idle: { settleMs: 5_000, windowMs: 32_000 },
-      warmupMs: 3_000,
-      steps: [{ rate: 4, ms: 10_000 }],
-    },
-    {
-      id: "D",
-      title: "200 order rooms x 5 subscribers, 100 publishes/s spread over the rooms",
-      kind: "latency",
-      groups: Array.from({ length: 200 }, (_, i) => ({
-        room: `order-bench-d${i}`,
-        count: 5,
-        roles: kitchen,
-        subPrefix: `d${i}x`,
-      })),
-      warmupMs: 3_000,
-      steps: [{ rate: 100, ms: 10_000 }],
-    },
-    {
-      id: "F",
-      title: "2,000 clients connecting at once with tokens",
-      kind: "storm",
-      groups: [{ room: "order-bench-f", count: 2000, roles: kitchen, subPrefix: "f" }],
-    },
-  ];
-}
-
-function smokeWorkloads() {
-  return [
-    {
-      id: "A",
-      title: "smoke: 1 room x 5, 5/s",
-      kind: "latency",
-      groups: [{ room: "order-smoke-a", count: 5, roles: kitchen, subPrefix: "a" }],
-      warmupMs: 400,
-      steps: [{ rate: 5, ms: 1_000 }],
-    },
-    {
-      id: "B",
-      title: "smoke: 1 room x 5, 5 → 10/s",
-      kind: "latency",
-      ladder: true,
-      groups: [{ room: "order-smoke-b", count: 5, roles: kitchen, subPrefix: "b" }],
-      warmupMs: 400,
-      steps: [5, 10].map((rate) => ({ rate, ms: 600 })),
-    },
-    {
-      id: "C",
-      title: "smoke: 1 room x 10, 4/s, idle window before",
-      kind: "latency",
-      groups: [{ room: "order-smoke-c", count: 10, roles: kitchen, subPrefix: "c" }],
-      idle: { settleMs: 200, windowMs: 1_500 },
-      warmupMs: 400,
-      steps: [{ rate: 4, ms: 1_000 }],
-    },
-    {
-      id: "D",
-      title: "smoke: 3 rooms x 2, 10/s",
-      kind: "latency",
-      groups: Array.from({ length: 3 }, (_, i) => ({
-        room: `order-smoke-d${i}`,
-        count: 2,
-        roles: kitchen,
-        subPrefix: `d${i}x`,
-      })),
-      warmupMs: 400,
-      steps: [{ rate: 10, ms: 1_000 }],
-    },
-    {
-      id: "F",
-      title: "smoke: 10 clients at once",
-      kind: "storm",
-      groups: [{ room: "order-smoke-f", count: 10, roles: kitchen, subPrefix: "f" }],
-    },
-  ];
-}
 
 // ----- measuring -----------------------------------------------------------------------------------
 
@@ -362,7 +258,7 @@ async function stormTrial(ctx, target, workload, result) {
   if (connect.failed > 0)
     result.problems.push(`${connect.failed} sockets failed to join: ${JSON.stringify(connect.errors)}`);
   log(
-    `  F ${target.name}: ${connect.opened} joined in ${fmt(connect.durationMs)} ms, ${connect.failed} failed,` +
+    `  ${workload.id} ${target.name}: ${connect.opened} joined in ${fmt(connect.durationMs)} ms, ${connect.failed} failed,` +
       ` ${fmt(result.storm.serverUsPerConnection)} us CPU/connection`,
   );
 }
@@ -623,7 +519,7 @@ async function main() {
   if (ctx.clientCores !== null) tryRun("taskset", ["-cp", ctx.clientCores, String(process.pid)]);
   const reps = Number(opts.reps ?? (smoke ? 1 : 3));
   const only = opts.only ? new Set(opts.only.split(",")) : null;
-  const workloads = (smoke ? smokeWorkloads() : fullWorkloads()).filter((w) => !only || only.has(w.id));
+  const workloads = workloadTable(smoke ? "smoke" : "full").filter((w) => !only || only.has(w.id));
   const targets = opts.targets ? opts.targets.split(",") : Object.keys(TARGETS);
   for (const name of targets) if (!TARGETS[name]) throw new Error(`unknown target ${name}`);
   // wrangler dev's proxy and runtime hold several descriptors per socket: with 20,000 the runtime
@@ -660,7 +556,6 @@ async function main() {
     },
     workloads: workloads.map(({ groups, ...rest }) => ({
       ...rest,
-      rooms: groups.length,
       subscribers: groups.reduce((s, g) => s + g.count, 0),
     })),
     trials: [],

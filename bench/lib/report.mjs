@@ -449,10 +449,10 @@ function idleSection(r) {
 /** F: the connection storm. */
 function stormSection(r) {
   const { data, targets, has, wl, p } = r;
-  if (has("F")) {
+  for (const id of ["F", "F2"].filter(has)) {
     const rows = [];
     for (const t of targets) {
-      const trials = data.trials.filter((trial) => trial.workload === "F" && trial.target === t);
+      const trials = data.trials.filter((trial) => trial.workload === id && trial.target === t);
       const ok = trials.filter((trial) => trial.ok && trial.connect);
       const errs = {};
       for (const trial of ok)
@@ -473,8 +473,8 @@ function stormSection(r) {
       ]);
     }
     p(
-      `### F: ${wl("F").title}`,
-      "All sockets are opened at the same moment (tokens signed before the clock starts) into one room.",
+      `### ${id}: ${wl(id).title}`,
+      `All sockets are opened at the same moment (tokens signed before the clock starts) ${id === "F" ? "into one room" : "each into its own personal room"}.`,
       table(
         [
           "target",
