@@ -3,6 +3,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { SignJWT } from "jose";
+import { ID_PATTERN } from "../src/id-pattern.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +27,7 @@ function devSecret() {
 }
 
 const secret = devSecret();
-if (!values.sub || !/^[A-Za-z0-9_-]{1,64}$/.test(values.sub)) {
+if (!values.sub || !ID_PATTERN.test(values.sub)) {
   console.error("usage: npm run token -- --sub <user id> [--roles kitchen,staff] [--name Kim] [--expires 3600]");
   process.exit(2);
 }
