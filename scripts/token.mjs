@@ -2,8 +2,8 @@
 // development token signed with JWT_SECRET from the environment, .dev.vars or .dev.vars.example.
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { SignJWT } from "jose";
 import { ID_PATTERN } from "../src/id-pattern.mjs";
+import { signToken } from "../src/sign-token.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -41,11 +41,4 @@ const roles = values.roles
       .map((role) => role.trim())
       .filter(Boolean)
   : [];
-const claims = values.name ? { roles, name: values.name } : { roles };
-const token = await new SignJWT(claims)
-  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-  .setSubject(values.sub)
-  .setIssuedAt()
-  .setExpirationTime(Math.floor(Date.now() / 1000) + Number(values.expires))
-  .sign(new TextEncoder().encode(secret));
-console.log(token);
+console.log(await signToken(secret, { sub: values.sub, roles, name: values.name, expiresIn: Number(values.expires) }));

@@ -2,10 +2,10 @@
  * Shared helpers of the client tests: tokens signed like the hub expects, bounded waits, and
  * recorders for socket events.
  */
-import { SignJWT } from "jose";
 import type { ListenEvent, ListenEvents } from "../../client/events";
 import type { RoomcastSocket } from "../../client/index";
 import { createPublisher, type Publisher } from "../../client/publisher";
+import { signToken as sign } from "../../src/sign-token.mjs";
 import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub } from "../support/hub-process";
 
 export interface TokenSpec {
@@ -21,12 +21,8 @@ export function freshId(prefix = "t"): string {
   return `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 }
 
-export async function signToken(spec: TokenSpec = {}): Promise<string> {
-  const jwt = new SignJWT({ roles: spec.roles ?? [], ...(spec.name ? { name: spec.name } : {}) })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(spec.sub ?? freshId("u"))
-    .setExpirationTime(Math.floor(Date.now() / 1000) + (spec.expiresIn ?? 3600));
-  return jwt.sign(new TextEncoder().encode(E2E_JWT_SECRET));
+export function signToken(spec: TokenSpec = {}): Promise<string> {
+  return sign(E2E_JWT_SECRET, { ...spec, sub: spec.sub ?? freshId("u") });
 }
 
 export function publisherFor(hub: Hub): Publisher {
