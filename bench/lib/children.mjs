@@ -4,6 +4,7 @@
  * failure) can end exactly those groups and nothing else.
  */
 import { spawn } from "node:child_process";
+import { killGroup, stopGroup as stopProcessGroup } from "../../scripts/lib/wrangler-dev.mjs";
 
 const started = new Set();
 
@@ -44,26 +45,8 @@ export function spawnPinned(cores, argv, options = {}) {
 }
 
 /** Ends a child's process group: SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopGroup(child, graceMs = 5_000) {
-  if (!child || child.pid === undefined) return;
-  if (child.exitCode !== null || child.signalCode !== null) {
-    killGroup(child.pid, "SIGKILL"); // grandchildren may outlive the leader
-    return;
-  }
-  const exited = new Promise((done) => child.once("exit", done));
-  killGroup(child.pid, "SIGTERM");
-  const timer = setTimeout(() => killGroup(child.pid, "SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
-  killGroup(child.pid, "SIGKILL");
-}
-
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
+export function stopGroup(child, graceMs = 5_000) {
+  return stopProcessGroup(child, { graceMs });
 }
 
 /** Synchronous last resort: SIGKILL to every group still known. */

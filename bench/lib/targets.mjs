@@ -10,31 +10,20 @@
  * how to stop it.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
+import { REPO, startWranglerDev, waitForHttp } from "../../scripts/lib/wrangler-dev.mjs";
 import { spawnPinned, stopGroup } from "./children.mjs";
 import { argvOf, listeningPorts, processTree } from "./proc.mjs";
 import { BENCH_BROADCAST_SECRET, BENCH_JWT_SECRET } from "./tokens.mjs";
 
-export const REPO = resolve(import.meta.dirname, "../..");
+export { REPO };
 
 export const TARGETS = {
   "hub-wrangler": { kind: "hub", label: "hub via wrangler dev port (proxy workerd + user workerd + node)" },
   "hub-workerd": { kind: "hub", label: "hub direct on the user workerd port (proxy idle, still running)" },
   socketio: { kind: "socketio", label: "Socket.io 4.8.4 (Node 22, one process)" },
 };
-
-export async function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(address.port));
-    });
-  });
-}
 
 /**
  * Copies the hub's sources once per run, so that a trial measures the same code from the first
@@ -58,18 +47,9 @@ export function snapshotHub(workDir) {
   return dir;
 }
 
-async function waitForHealth(url, timeoutMs, output) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok && (await res.text()).includes('"ok":true')) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms\n${output().slice(-2_000)}`);
+/** Waits until `url` answers `{"ok":true}`. */
+function waitForHealth(url, timeoutMs, output) {
+  return waitForHttp(url, { timeoutMs, output, accept: (body) => body.includes('"ok":true') });
 }
 
 function collectOutput(child) {
@@ -123,49 +103,30 @@ async function findDirectPort(userPid) {
  * Measured with them on, a D publish cost 1,266 us of CPU per delivery instead of 812.
  * `BENCH_DEV_TOOLING=1` keeps them on.
  */
-export const HUB_ENV = {
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  CI: "true",
-  ...(process.env.BENCH_DEV_TOOLING === "1" ? {} : { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" }),
-};
+export const HUB_ENV =
+  process.env.BENCH_DEV_TOOLING === "1" ? {} : { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" };
 
 export async function startHub(name, { hubDir, serverCores, persistRoot }) {
-  const port = await freePort();
-  const inspectorPort = await freePort();
   const persistTo = mkdtempSync(join(persistRoot ?? tmpdir(), "roomcast-bench-persist-"));
-  const argv = [
-    process.execPath,
-    join(hubDir, "node_modules/wrangler/bin/wrangler.js"),
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspectorPort),
-    "--persist-to",
-    persistTo,
-    "--show-interactive-dev-session=false",
-    "--var",
-    `JWT_SECRET:${BENCH_JWT_SECRET}`,
-    "--var",
-    `BROADCAST_SECRET:${BENCH_BROADCAST_SECRET}`,
-    "--var",
-    "ENVIRONMENT:development",
-  ];
-  const child = spawnPinned(serverCores, argv, {
-    cwd: hubDir,
-    env: { ...process.env, ...HUB_ENV },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output = collectOutput(child);
+  let dev;
+  try {
+    dev = await startWranglerDev({
+      cwd: hubDir,
+      persistTo,
+      vars: { JWT_SECRET: BENCH_JWT_SECRET, BROADCAST_SECRET: BENCH_BROADCAST_SECRET, ENVIRONMENT: "development" },
+      env: HUB_ENV,
+      spawn: (argv, options) => spawnPinned(serverCores, argv, options),
+    });
+  } catch (error) {
+    rmSync(persistTo, { recursive: true, force: true });
+    throw error;
+  }
+  const { child, port, output } = dev;
   const stop = async () => {
     await stopGroup(child);
     rmSync(persistTo, { recursive: true, force: true });
   };
   try {
-    await waitForHealth(`http://127.0.0.1:${port}/health`, 90_000, output);
     let processes = labelHubProcesses(child.pid, port);
     const user = processes.find((p) => p.label === "user workerd");
     if (!user) throw new Error(`no user workerd under wrangler (pid ${child.pid})`);
@@ -179,7 +140,7 @@ export async function startHub(name, { hubDir, serverCores, persistRoot }) {
       port: usePort,
       wranglerPort: port,
       directPort,
-      inspectorPort,
+      inspectorPort: dev.inspectorPort,
       wsBase: `ws://127.0.0.1:${usePort}`,
       broadcastUrl: `http://127.0.0.1:${usePort}/internal/broadcast`,
       processes,
