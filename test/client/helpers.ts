@@ -2,6 +2,7 @@
  * Shared helpers of the client tests: tokens signed like the hub expects, bounded waits, and
  * recorders for socket events.
  */
+import nodeConsole from "node:console";
 import type { ListenEvent, ListenEvents } from "../../client/events";
 import type { RoomcastSocket } from "../../client/index";
 import { createPublisher, type Publisher } from "../../client/publisher";
@@ -36,6 +37,25 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/**
+ * happy-dom's fetch prints every failed request to the page's console (Node's own console), as a
+ * browser's devtools would. While a test has stopped its hub on purpose, the clients' attempts to
+ * reach it (the access check before each rejoin) are refused, and those lines are expected noise.
+ * This drops exactly them, refused connections to `port`, until the returned function is called;
+ * anything else still prints.
+ */
+export function muteRefusedConnections(port: number): () => void {
+  const original = nodeConsole.error;
+  nodeConsole.error = (...args: unknown[]) => {
+    const first = args[0] as { code?: unknown; port?: unknown } | undefined;
+    if (args.length === 1 && first?.code === "ECONNREFUSED" && first.port === port) return;
+    original.apply(nodeConsole, args);
+  };
+  return () => {
+    nodeConsole.error = original;
+  };
 }
 
 export function sleep(ms: number): Promise<void> {
