@@ -6,7 +6,7 @@
  *   node bench/run.mjs --smoke         tiny workloads, one repetition, every target, into a temp dir;
  *                                      exits 1 when any target fails to deliver
  *   node bench/run.mjs --report-only F re-renders the report from a results.ndjson
- *   options: --out DIR, --reps N, --only A,B,C,D,F,F2 (E runs inside C), --targets hub-wrangler,hub-workerd,socketio,
+ *   options: --out DIR, --reps N, --only A,B,C,D,F,F2 (E runs inside C), --targets hub-bare,floor-bare,socketio,...
  *            --persist-dir DIR (the hub's local storage; default /dev/shm), --stop-ladder (B: stop at the
  *            first failing step instead of running every step)
  *
@@ -20,11 +20,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { workerdBinary } from "./lib/bare-workerd.mjs";
 import { killAllNow, setNiceness, setNofile, setRealtime, startWorker } from "./lib/children.mjs";
 import { cpuDelta, cpuSnapshot, rssKiB } from "./lib/proc.mjs";
 import { renderReport } from "./lib/report.mjs";
 import { decodeHistogram, latencySummary } from "./lib/stats.mjs";
-import { REPO, snapshotHub, startTarget, TARGETS } from "./lib/targets.mjs";
+import { bundleBareWorkers, REPO, runsIn, snapshotHub, startTarget, TARGETS } from "./lib/targets.mjs";
 import { BENCH_BROADCAST_SECRET } from "./lib/tokens.mjs";
 import { workloads as workloadTable } from "./lib/workloads.mjs";
 
@@ -201,6 +202,7 @@ async function latencyTrial(ctx, target, workload, result) {
   const connect = await ctx.client.call("connect", {
     target: target.kind,
     base: target.wsBase,
+    wsPath: target.wsPath,
     groups: workload.groups,
     concurrency: ctx.connectConcurrency,
     heartbeatMs: ctx.heartbeatMs,
@@ -245,6 +247,7 @@ async function stormTrial(ctx, target, workload, result) {
   const connect = await ctx.client.call("connect", {
     target: target.kind,
     base: target.wsBase,
+    wsPath: target.wsPath,
     groups: workload.groups,
     concurrency: workload.groups.reduce((sum, g) => sum + g.count, 0),
     heartbeatMs: ctx.heartbeatMs,
@@ -289,6 +292,7 @@ async function runTrial(ctx, workload, targetName, rep) {
   try {
     target = await startTarget(targetName, {
       hubDir: ctx.hubDir,
+      bundles: ctx.bundles,
       serverCores: ctx.serverCores,
       heartbeatMs: ctx.heartbeatMs,
       persistRoot: ctx.persistRoot,
@@ -385,7 +389,7 @@ function packageVersion(name, from = REPO) {
 }
 
 function machineInfo(ctx) {
-  const workerd = join(REPO, "node_modules/wrangler/node_modules/@cloudflare/workerd-linux-64/bin/workerd");
+  const workerd = workerdBinary();
   let dirty = [];
   try {
     dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "wrangler.toml"], {
@@ -412,9 +416,8 @@ function machineInfo(ctx) {
     clientCores: ctx.clientCores,
     versions: {
       wrangler: packageVersion("wrangler"),
-      workerd:
-        tryRun(workerd, ["--version"]) ??
-        packageVersion("@cloudflare/workerd-linux-64", join(REPO, "node_modules/wrangler")),
+      workerd: `${tryRun(workerd.path, ["--version"]) ?? "?"} (npm workerd ${workerd.version})`,
+      partyserver: packageVersion("partyserver"),
       "socket.io": packageVersion("socket.io"),
       "engine.io": packageVersion("engine.io"),
       ws: packageVersion("ws"),
@@ -538,6 +541,8 @@ async function main() {
   log(`${smoke ? "smoke" : "full"} run: ${workloads.map((w) => w.id).join(",")} x ${targets.join(",")} x ${reps}`);
   log(`servers on cores ${ctx.serverCores ?? "(any)"}, load client + publisher on ${ctx.clientCores ?? "(any)"}`);
   ctx.hubDir = snapshotHub(workDir);
+  log("bundling the Workers of the bare-workerd targets (wrangler deploy --dry-run)");
+  ctx.bundles = await bundleBareWorkers(targets, workDir, ctx.hubDir);
   const data = {
     smoke,
     info,
@@ -569,7 +574,7 @@ async function main() {
       for (let rep = 0; rep < reps; rep++) {
         // A B C, then C B A: no target always goes first or last.
         const order = rep % 2 === 0 ? targets : [...targets].reverse();
-        for (const name of order) {
+        for (const name of order.filter((t) => runsIn(t, workload.id))) {
           const sockets = workload.groups.reduce((sum, g) => sum + g.count, 0);
           // Measured: wrangler dev's proxy workerd holds about 4 descriptors per socket (user workerd 2).
           if (name === "hub-wrangler" && sockets * 4 + 1_000 > ctx.fdLimit) {
