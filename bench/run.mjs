@@ -7,8 +7,8 @@
  *                                      exits 1 when any target fails to deliver
  *   node bench/run.mjs --report-only F re-renders the report from a results.ndjson
  *   options: --out DIR, --reps N, --only A,B,C,D,F,F2 (E runs inside C), --targets hub-bare,floor-bare,socketio,...
- *            --persist-dir DIR (the hub's local storage; default /dev/shm), --stop-ladder (B: stop at the
- *            first failing step instead of running every step)
+ *            --persist-dir DIR (Durable Object storage; default /dev/shm), --stop-ladder (B: stop at the
+ *            first failing step instead of running every step), --note TEXT (printed under the title)
  *
  * Method (issue 8): a fresh server per trial; servers pinned to one core and the load client and
  * publisher to the other (taskset); one load client on raw `ws` for every target; an open-loop
@@ -41,6 +41,7 @@ const { values: opts } = parseArgs({
     rt: { type: "string" },
     "persist-dir": { type: "string" },
     "stop-ladder": { type: "boolean", default: false },
+    note: { type: "string" },
   },
 });
 
@@ -545,6 +546,8 @@ async function main() {
   ctx.bundles = await bundleBareWorkers(targets, workDir, ctx.hubDir);
   const data = {
     smoke,
+    // Shown under the title of RESULTS.md, e.g. what the run's machine was like.
+    note: opts.note,
     info,
     settings: {
       reps,

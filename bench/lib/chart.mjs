@@ -2,7 +2,15 @@
 import { mergeHistograms } from "./stats.mjs";
 import { NAMES, targetsIn, trialsOf } from "./trials.mjs";
 
-const COLORS = { "hub-wrangler": "#e8590c", "hub-workerd": "#c92a2a", socketio: "#1971c2" };
+const COLORS = {
+  "hub-bare": "#c92a2a",
+  "floor-bare": "#2f9e44",
+  "partyserver-bare": "#7048e8",
+  "hub-workerd": "#e8590c",
+  "hub-wrangler": "#f59f00",
+  "hub-workerd-allrt": "#868e96",
+  socketio: "#1971c2",
+};
 
 function chartPanel(data, title, workload, stepIndex, x0, y0, w, h) {
   const series = [];
@@ -56,7 +64,7 @@ function chartPanel(data, title, workload, stepIndex, x0, y0, w, h) {
   );
   for (const s of series) {
     const d = s.points.map(([k, v], i) => `${i ? "L" : "M"}${sx(k).toFixed(1)},${sy(v).toFixed(1)}`).join("");
-    out.push(`<path d="${d}" fill="none" stroke="${COLORS[s.target]}" stroke-width="2"/>`);
+    out.push(`<path d="${d}" fill="none" stroke="${COLORS[s.target] ?? "#000"}" stroke-width="2"/>`);
   }
   out.push("</g>");
   return out.join("");
@@ -77,7 +85,8 @@ export function renderChart(data) {
   const shown = [];
   if (b) {
     for (const [i, step] of b.steps.entries()) {
-      const everyone = targetsIn(data).every((t) =>
+      const inB = targetsIn(data).filter((t) => trialsOf(data, "B", t).length > 0);
+      const everyone = inB.every((t) =>
         trialsOf(data, "B", t).some((trial) => trial.steps?.[i] && trial.steps[i].lossPct === 0),
       );
       if (everyone) shown.push([i, step.rate]);
@@ -86,7 +95,9 @@ export function renderChart(data) {
   const bStep = shown.at(-1) ?? [0, b?.steps[0]?.rate];
   const rows = Math.ceil((panels.length + (b ? 1 : 0)) / 2);
   const ph = 300;
-  const H = rows * ph + 40;
+  const perLegendRow = 4;
+  const legendRows = Math.ceil(targetsIn(data).length / perLegendRow);
+  const H = rows * ph + 20 + 20 * legendRows;
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" viewBox="0 0 ${W} ${H}">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
@@ -96,16 +107,16 @@ export function renderChart(data) {
   all.forEach(([id, title, stepIndex], i) => {
     parts.push(chartPanel(data, title, id, stepIndex, (i % 2) * (W / 2), Math.floor(i / 2) * ph, W / 2, ph));
   });
-  let lx = 60;
-  for (const target of targetsIn(data)) {
+  for (const [i, target] of targetsIn(data).entries()) {
+    const lx = 40 + (i % perLegendRow) * 240;
+    const ly = rows * ph + 16 + 20 * Math.floor(i / perLegendRow);
     parts.push(
-      `<line x1="${lx}" y1="${H - 16}" x2="${lx + 24}" y2="${H - 16}" stroke="${COLORS[target]}" stroke-width="3"/>`,
+      `<line x1="${lx}" y1="${ly}" x2="${lx + 24}" y2="${ly}" stroke="${COLORS[target] ?? "#000"}" stroke-width="3"/>`,
     );
-    parts.push(`<text x="${lx + 30}" y="${H - 12}" font-size="12">${esc(NAMES[target])}</text>`);
-    lx += 220;
+    parts.push(`<text x="${lx + 30}" y="${ly + 4}" font-size="12">${esc(NAMES[target] ?? target)}</text>`);
   }
   parts.push(
-    `<text x="${W - 10}" y="${H - 12}" font-size="10" text-anchor="end">all repetitions merged; trials with loss left out</text>`,
+    `<text x="${W - 10}" y="${rows * ph + 4}" font-size="10" text-anchor="end">all repetitions merged; trials with loss left out</text>`,
   );
   parts.push("</svg>");
   return parts.join("\n");

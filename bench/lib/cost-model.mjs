@@ -5,7 +5,7 @@
 
 import { num, table, usd } from "./format.mjs";
 import { spread } from "./stats.mjs";
-import { HUB, SIO, trialsOf } from "./trials.mjs";
+import { DEV, HUB, NAMES, SIO, trialsOf } from "./trials.mjs";
 
 /**
  * Prices: Cloudflare Workers Paid and Durable Objects as documented (developers.cloudflare.com,
@@ -129,9 +129,11 @@ export function costSection(r) {
   const { data, fits, p } = r;
   const sioFit = fits[SIO]?.all;
   const a = COST.assumed;
-  const hubUser = fits[HUB]?.user ?? fits[HUB]?.all;
+  // The hub's figures: on bare workerd (the production stand-in), else the user workerd under wrangler dev.
+  const hubTarget = fits[HUB]?.all ? HUB : DEV;
+  const hubUser = fits[hubTarget]?.user ?? fits[hubTarget]?.all;
   const fSio = trialsOf(data, "F", SIO).map((t) => t.storm?.serverUsPerConnection);
-  const fHub = trialsOf(data, "F", HUB).map((t) => {
+  const fHub = trialsOf(data, "F", hubTarget).map((t) => {
     const cpu = t.storm?.cpu;
     return cpu && t.connect?.opened ? (cpu.byLabel["user workerd"] ?? cpu.serverUs) / t.connect.opened : null;
   });
@@ -185,7 +187,7 @@ export function costSection(r) {
         `${a.socketsPerCustomer} socket per connected customer, connected around the clock; ${a.connectsPerSocketPerDay} (re)connections per socket per day (mobile networks, app resumes, hourly tokens); ` +
         `${a.eventsPerCustomerPerHour} events per customer per hour, each published to a room of ${a.socketsPerRoom} socket (personal and order rooms); heartbeats every ${a.heartbeatS} s, counted as billed incoming messages (whether an auto-responded heartbeat is billed is not stated; the second hub column leaves them out); ` +
         `${a.rowsWrittenPerPublish} SQLite rows written per publish (the event row, which also holds the idempotency key, and its later deletion; a \`notification\` adds its own row) and one per connection (the expiry alarm); ${num(a.historyBytesPerRoom / 1000, 0)} kB of history per room. ` +
-        `Hub duration = measured user-workerd CPU per publish (fixed ${num(hubM.fixedUs / 1000, 2)} ms + ${num(hubM.perDeliveryUs, 1)} us per socket) and per connection (${num(hubM.workerUsPerConnect / 1000, 2)} ms), as wall time of an active object. ` +
+        `Hub duration = measured workerd CPU of \`${NAMES[hubTarget]}\` per publish (fixed ${num(hubM.fixedUs / 1000, 2)} ms + ${num(hubM.perDeliveryUs, 1)} us per socket) and per connection (${num(hubM.workerUsPerConnect / 1000, 2)} ms), as wall time of an active object. ` +
         `Socket.io fleet: VMs of ${a.vm.vcpu} vCPU / ${a.vm.memGiB} GiB at ${usd(a.vm.usdPerMonth)}/month (assumed list price), one Node process per vCPU, sized to ${num(a.cpuHeadroom * 100, 0)}% CPU and ${num(a.memHeadroom * 100, 0)}% memory, at least ${a.minServers}; memory ${num(sioM.kibPerSocket, 1)} KiB per socket and ${num(sioM.baselineKiB / 1024, 0)} MiB per process (figure E), CPU ${num(sioM.fixedUs, 0)} us per publish + ${num(sioM.perDeliveryUs, 1)} us per delivery (A, C, D), ${num(sioM.idleUsPerSocketPerS, 3)} us per socket-second idle (E), ${num(sioM.usPerConnect / 1000, 2)} ms per connection (F); ` +
         `the Redis adapter makes every process see every publish (${a.redisFanInUsPerPublishPerProcess} us each, assumed); Redis ${usd(a.redisUsdPerMonth(10_000))}/month (small managed) at 10,000 and ${usd(a.redisUsdPerMonth(1_000_000))}/month (HA, larger) at 1,000,000; a load balancer with sticky sessions ${usd(a.loadBalancerUsdPerMonth)}/month. People to run the fleet are not priced.`,
       table(

@@ -2,20 +2,41 @@
  * Reading a run's trials: which trials count, the spread of a figure across repetitions, B's
  * sustainable rate, and the fit of CPU per publish against room size.
  */
-import { num } from "./format.mjs";
+import { num, ratio, ratioText } from "./format.mjs";
 import { spread } from "./stats.mjs";
 
-export const HUB = "hub-workerd";
+/** The headline target: the hub's production bundle on bare workerd. */
+export const HUB = "hub-bare";
+/** The runtime's floor on the same workerd, and the same-runtime peer. */
+export const FLOOR = "floor-bare";
+export const PEER = "partyserver-bare";
+/** The hub under wrangler dev: on its user workerd's port, through its proxy, and in the old all-real-time setup. */
+export const DEV = "hub-workerd";
 export const PROXY = "hub-wrangler";
+export const ALLRT = "hub-workerd-allrt";
 export const SIO = "socketio";
 export const NAMES = {
-  "hub-wrangler": "hub, wrangler port",
-  "hub-workerd": "hub, workerd port",
+  "hub-bare": "hub, bare workerd",
+  "floor-bare": "floor, bare workerd",
+  "partyserver-bare": "partyserver, bare workerd",
+  "hub-workerd": "hub, wrangler dev (workerd port)",
+  "hub-wrangler": "hub, wrangler dev (its port)",
+  "hub-workerd-allrt": "hub, wrangler dev, all real-time (old setup)",
   socketio: "Socket.io 4.8",
 };
 
 export function trialsOf(data, workload, target) {
   return data.trials.filter((t) => t.workload === workload && t.target === target && t.ok);
+}
+
+/** Whether `target`'s trials ran under wrangler dev (they have a "user workerd" process). */
+export function usesWrangler(data, target) {
+  return data.trials.some((t) => t.target === target && t.processes?.some((p) => p.label === "user workerd"));
+}
+
+/** The median over repetitions of `pick(step)` for one step of one workload and target. */
+export function stepMedian(data, workload, target, stepIndex, pick) {
+  return stepSpread(data, workload, target, stepIndex, pick).median;
 }
 
 export function stepSpread(data, workload, target, stepIndex, pick) {
@@ -92,7 +113,7 @@ export function fitsOf(data) {
   for (const t of targetsIn(data)) {
     fits[t] = {
       all: costFit(data, t, (step) => step.cpu.serverUs),
-      user: t === SIO ? null : costFit(data, t, (step) => step.cpu.byLabel["user workerd"] ?? 0),
+      user: usesWrangler(data, t) ? costFit(data, t, (step) => step.cpu.byLabel["user workerd"] ?? 0) : null,
     };
   }
   return fits;
@@ -115,4 +136,15 @@ export function preferQuieter(data) {
     } else discarded.push(other);
   }
   data.discarded = discarded;
+}
+
+/**
+ * The two ratio columns of every table: `t`'s figures against the floor's and against Socket.io's
+ * from the same run, each cell like "p99 1.10x, CPU 0.95x". `metrics` are [label, of(target)]
+ * pairs; a cell is "-" for the reference itself.
+ */
+export function vsCells(t, metrics) {
+  return [FLOOR, SIO].map((ref) =>
+    t === ref ? "-" : metrics.map(([label, of]) => `${label} ${ratioText(ratio(of(t), of(ref)))}`).join(", "),
+  );
 }
