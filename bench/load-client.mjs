@@ -78,7 +78,7 @@ function readHubFrame(frame, now, sock) {
 
 /**
  * Opens one subscriber and resolves when it has joined its room, or with an error string.
- * `spec`: { target, base, room, token, heartbeatMs }.
+ * `spec`: { target, base, wsPath, room, token, heartbeatMs }.
  */
 function openSocket(spec, timeoutMs) {
   return new Promise((resolve) => {
@@ -87,7 +87,7 @@ function openSocket(spec, timeoutMs) {
     const url =
       spec.target === "socketio"
         ? `${spec.base}/socket.io/?EIO=4&transport=websocket&room=${encodeURIComponent(spec.room)}`
-        : `${spec.base}/ws/${encodeURIComponent(spec.room)}?token=${encodeURIComponent(spec.token)}`;
+        : `${spec.base}${spec.wsPath ?? "/ws/"}${encodeURIComponent(spec.room)}?token=${encodeURIComponent(spec.token)}`;
     const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
     const sock = {
       ws,
@@ -185,7 +185,7 @@ function startHeartbeats(sock, intervalMs) {
 
 const handlers = {
   /**
-   * { target, base, groups: [{ room, count, roles, subPrefix }], concurrency, heartbeatMs, timeoutMs }
+   * { target, base, wsPath, groups: [{ room, count, roles, subPrefix }], concurrency, heartbeatMs, timeoutMs }
    * Tokens are signed before the clock starts.
    */
   async connect(msg) {
@@ -196,6 +196,7 @@ const handlers = {
         specs.push({
           target: msg.target,
           base: msg.base,
+          wsPath: msg.wsPath,
           room: group.room ?? `user-${sub}`,
           token: await signToken(sub, group.roles),
           heartbeatMs: msg.heartbeatMs,

@@ -6,9 +6,9 @@
  *   node bench/run.mjs --smoke         tiny workloads, one repetition, every target, into a temp dir;
  *                                      exits 1 when any target fails to deliver
  *   node bench/run.mjs --report-only F re-renders the report from a results.ndjson
- *   options: --out DIR, --reps N, --only A,B,C,D,F (E runs inside C), --targets hub-wrangler,hub-workerd,socketio,
- *            --persist-dir DIR (the hub's local storage; default /dev/shm), --stop-ladder (B: stop at the
- *            first failing step instead of running every step)
+ *   options: --out DIR, --reps N, --only A,B,C,D,F,F2 (E runs inside C), --targets hub-bare,floor-bare,socketio,...
+ *            --persist-dir DIR (Durable Object storage; default /dev/shm), --stop-ladder (B: stop at the
+ *            first failing step instead of running every step), --note TEXT (printed under the title)
  *
  * Method (issue 8): a fresh server per trial; servers pinned to one core and the load client and
  * publisher to the other (taskset); one load client on raw `ws` for every target; an open-loop
@@ -20,12 +20,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { availableParallelism, cpus, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { workerdBinary } from "./lib/bare-workerd.mjs";
 import { killAllNow, setNiceness, setNofile, setRealtime, startWorker } from "./lib/children.mjs";
 import { cpuDelta, cpuSnapshot, rssKiB } from "./lib/proc.mjs";
 import { renderReport } from "./lib/report.mjs";
 import { decodeHistogram, latencySummary } from "./lib/stats.mjs";
-import { REPO, snapshotHub, startTarget, TARGETS } from "./lib/targets.mjs";
+import { bundleBareWorkers, REPO, runsIn, snapshotHub, startTarget, TARGETS } from "./lib/targets.mjs";
 import { BENCH_BROADCAST_SECRET } from "./lib/tokens.mjs";
+import { workloads as workloadTable } from "./lib/workloads.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -39,6 +41,7 @@ const { values: opts } = parseArgs({
     rt: { type: "string" },
     "persist-dir": { type: "string" },
     "stop-ladder": { type: "boolean", default: false },
+    note: { type: "string" },
   },
 });
 
@@ -46,111 +49,6 @@ const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const started = Date.now();
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 const log = (...args) => console.error(`[bench ${elapsed()}]`, ...args);
-
-// ----- workloads -----------------------------------------------------------------------------------
-
-const kitchen = ["kitchen"];
-
-function fullWorkloads() {
-  return [
-    {
-      id: "A",
-      title: "1 room x 1,000 subscribers, 10 publishes/s",
-      kind: "latency",
-      groups: [{ room: "order-bench-a", count: 1000, roles: kitchen, subPrefix: "a" }],
-      warmupMs: 3_000,
-      steps: [{ rate: 10, ms: 10_000 }],
-    },
-    {
-      id: "B",
-      title: "1 room x 1,000 subscribers, 5 → 50 publishes/s",
-      kind: "latency",
-      ladder: true,
-      groups: [{ room: "order-bench-b", count: 1000, roles: kitchen, subPrefix: "b" }],
-      warmupMs: 3_000,
-      steps: [5, 10, 20, 30, 50].map((rate) => ({ rate, ms: 6_000 })),
-    },
-    {
-      id: "C",
-      title: "1 room x 5,000 subscribers, 4 publishes/s (E measured on the same sockets before)",
-      kind: "latency",
-      groups: [{ room: "order-bench-c", count: 5000, roles: kitchen, subPrefix: "c" }],
-      // Longer than one heartbeat period: every socket of both targets heartbeats inside it.
-      idle: { settleMs: 5_000, windowMs: 32_000 },
-      warmupMs: 3_000,
-      steps: [{ rate: 4, ms: 10_000 }],
-    },
-    {
-      id: "D",
-      title: "200 order rooms x 5 subscribers, 100 publishes/s spread over the rooms",
-      kind: "latency",
-      groups: Array.from({ length: 200 }, (_, i) => ({
-        room: `order-bench-d${i}`,
-        count: 5,
-        roles: kitchen,
-        subPrefix: `d${i}x`,
-      })),
-      warmupMs: 3_000,
-      steps: [{ rate: 100, ms: 10_000 }],
-    },
-    {
-      id: "F",
-      title: "2,000 clients connecting at once with tokens",
-      kind: "storm",
-      groups: [{ room: "order-bench-f", count: 2000, roles: kitchen, subPrefix: "f" }],
-    },
-  ];
-}
-
-function smokeWorkloads() {
-  return [
-    {
-      id: "A",
-      title: "smoke: 1 room x 5, 5/s",
-      kind: "latency",
-      groups: [{ room: "order-smoke-a", count: 5, roles: kitchen, subPrefix: "a" }],
-      warmupMs: 400,
-      steps: [{ rate: 5, ms: 1_000 }],
-    },
-    {
-      id: "B",
-      title: "smoke: 1 room x 5, 5 → 10/s",
-      kind: "latency",
-      ladder: true,
-      groups: [{ room: "order-smoke-b", count: 5, roles: kitchen, subPrefix: "b" }],
-      warmupMs: 400,
-      steps: [5, 10].map((rate) => ({ rate, ms: 600 })),
-    },
-    {
-      id: "C",
-      title: "smoke: 1 room x 10, 4/s, idle window before",
-      kind: "latency",
-      groups: [{ room: "order-smoke-c", count: 10, roles: kitchen, subPrefix: "c" }],
-      idle: { settleMs: 200, windowMs: 1_500 },
-      warmupMs: 400,
-      steps: [{ rate: 4, ms: 1_000 }],
-    },
-    {
-      id: "D",
-      title: "smoke: 3 rooms x 2, 10/s",
-      kind: "latency",
-      groups: Array.from({ length: 3 }, (_, i) => ({
-        room: `order-smoke-d${i}`,
-        count: 2,
-        roles: kitchen,
-        subPrefix: `d${i}x`,
-      })),
-      warmupMs: 400,
-      steps: [{ rate: 10, ms: 1_000 }],
-    },
-    {
-      id: "F",
-      title: "smoke: 10 clients at once",
-      kind: "storm",
-      groups: [{ room: "order-smoke-f", count: 10, roles: kitchen, subPrefix: "f" }],
-    },
-  ];
-}
 
 // ----- measuring -----------------------------------------------------------------------------------
 
@@ -305,6 +203,7 @@ async function latencyTrial(ctx, target, workload, result) {
   const connect = await ctx.client.call("connect", {
     target: target.kind,
     base: target.wsBase,
+    wsPath: target.wsPath,
     groups: workload.groups,
     concurrency: ctx.connectConcurrency,
     heartbeatMs: ctx.heartbeatMs,
@@ -349,6 +248,7 @@ async function stormTrial(ctx, target, workload, result) {
   const connect = await ctx.client.call("connect", {
     target: target.kind,
     base: target.wsBase,
+    wsPath: target.wsPath,
     groups: workload.groups,
     concurrency: workload.groups.reduce((sum, g) => sum + g.count, 0),
     heartbeatMs: ctx.heartbeatMs,
@@ -362,7 +262,7 @@ async function stormTrial(ctx, target, workload, result) {
   if (connect.failed > 0)
     result.problems.push(`${connect.failed} sockets failed to join: ${JSON.stringify(connect.errors)}`);
   log(
-    `  F ${target.name}: ${connect.opened} joined in ${fmt(connect.durationMs)} ms, ${connect.failed} failed,` +
+    `  ${workload.id} ${target.name}: ${connect.opened} joined in ${fmt(connect.durationMs)} ms, ${connect.failed} failed,` +
       ` ${fmt(result.storm.serverUsPerConnection)} us CPU/connection`,
   );
 }
@@ -393,6 +293,7 @@ async function runTrial(ctx, workload, targetName, rep) {
   try {
     target = await startTarget(targetName, {
       hubDir: ctx.hubDir,
+      bundles: ctx.bundles,
       serverCores: ctx.serverCores,
       heartbeatMs: ctx.heartbeatMs,
       persistRoot: ctx.persistRoot,
@@ -489,7 +390,7 @@ function packageVersion(name, from = REPO) {
 }
 
 function machineInfo(ctx) {
-  const workerd = join(REPO, "node_modules/wrangler/node_modules/@cloudflare/workerd-linux-64/bin/workerd");
+  const workerd = workerdBinary();
   let dirty = [];
   try {
     dirty = execFileSync("git", ["status", "--porcelain", "--", "src", "wrangler.toml"], {
@@ -516,9 +417,8 @@ function machineInfo(ctx) {
     clientCores: ctx.clientCores,
     versions: {
       wrangler: packageVersion("wrangler"),
-      workerd:
-        tryRun(workerd, ["--version"]) ??
-        packageVersion("@cloudflare/workerd-linux-64", join(REPO, "node_modules/wrangler")),
+      workerd: `${tryRun(workerd.path, ["--version"]) ?? "?"} (npm workerd ${workerd.version})`,
+      partyserver: packageVersion("partyserver"),
       "socket.io": packageVersion("socket.io"),
       "engine.io": packageVersion("engine.io"),
       ws: packageVersion("ws"),
@@ -623,7 +523,7 @@ async function main() {
   if (ctx.clientCores !== null) tryRun("taskset", ["-cp", ctx.clientCores, String(process.pid)]);
   const reps = Number(opts.reps ?? (smoke ? 1 : 3));
   const only = opts.only ? new Set(opts.only.split(",")) : null;
-  const workloads = (smoke ? smokeWorkloads() : fullWorkloads()).filter((w) => !only || only.has(w.id));
+  const workloads = workloadTable(smoke ? "smoke" : "full").filter((w) => !only || only.has(w.id));
   const targets = opts.targets ? opts.targets.split(",") : Object.keys(TARGETS);
   for (const name of targets) if (!TARGETS[name]) throw new Error(`unknown target ${name}`);
   // wrangler dev's proxy and runtime hold several descriptors per socket: with 20,000 the runtime
@@ -642,8 +542,12 @@ async function main() {
   log(`${smoke ? "smoke" : "full"} run: ${workloads.map((w) => w.id).join(",")} x ${targets.join(",")} x ${reps}`);
   log(`servers on cores ${ctx.serverCores ?? "(any)"}, load client + publisher on ${ctx.clientCores ?? "(any)"}`);
   ctx.hubDir = snapshotHub(workDir);
+  log("bundling the Workers of the bare-workerd targets (wrangler deploy --dry-run)");
+  ctx.bundles = await bundleBareWorkers(targets, workDir, ctx.hubDir);
   const data = {
     smoke,
+    // Shown under the title of RESULTS.md, e.g. what the run's machine was like.
+    note: opts.note,
     info,
     settings: {
       reps,
@@ -660,7 +564,6 @@ async function main() {
     },
     workloads: workloads.map(({ groups, ...rest }) => ({
       ...rest,
-      rooms: groups.length,
       subscribers: groups.reduce((s, g) => s + g.count, 0),
     })),
     trials: [],
@@ -674,7 +577,7 @@ async function main() {
       for (let rep = 0; rep < reps; rep++) {
         // A B C, then C B A: no target always goes first or last.
         const order = rep % 2 === 0 ? targets : [...targets].reverse();
-        for (const name of order) {
+        for (const name of order.filter((t) => runsIn(t, workload.id))) {
           const sockets = workload.groups.reduce((sum, g) => sum + g.count, 0);
           // Measured: wrangler dev's proxy workerd holds about 4 descriptors per socket (user workerd 2).
           if (name === "hub-wrangler" && sockets * 4 + 1_000 > ctx.fdLimit) {

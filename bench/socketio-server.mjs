@@ -17,6 +17,7 @@ import { createServer } from "node:http";
 import { jwtVerify } from "jose";
 import { Server } from "socket.io";
 import { z } from "zod";
+import { ID_PATTERN as ID } from "../src/id-pattern.mjs";
 import { BENCH_BROADCAST_SECRET, BENCH_JWT_SECRET } from "./lib/tokens.mjs";
 
 const portArg = process.argv.indexOf("--port");
@@ -24,7 +25,6 @@ const port = portArg > 0 ? Number(process.argv[portArg + 1]) : 0;
 const pingArg = process.argv.indexOf("--ping-interval");
 const pingInterval = pingArg > 0 ? Number(process.argv[pingArg + 1]) : 30_000;
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const jwtKey = new TextEncoder().encode(BENCH_JWT_SECRET);
 const claimsSchema = z.object({
   sub: z.string().regex(ID),

@@ -2,7 +2,8 @@
 // development token signed with JWT_SECRET from the environment, .dev.vars or .dev.vars.example.
 import { existsSync, readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { SignJWT } from "jose";
+import { ID_PATTERN } from "../src/id-pattern.mjs";
+import { signToken } from "../src/sign-token.mjs";
 
 const { values } = parseArgs({
   options: {
@@ -26,7 +27,7 @@ function devSecret() {
 }
 
 const secret = devSecret();
-if (!values.sub || !/^[A-Za-z0-9_-]{1,64}$/.test(values.sub)) {
+if (!values.sub || !ID_PATTERN.test(values.sub)) {
   console.error("usage: npm run token -- --sub <user id> [--roles kitchen,staff] [--name Kim] [--expires 3600]");
   process.exit(2);
 }
@@ -40,11 +41,4 @@ const roles = values.roles
       .map((role) => role.trim())
       .filter(Boolean)
   : [];
-const claims = values.name ? { roles, name: values.name } : { roles };
-const token = await new SignJWT(claims)
-  .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-  .setSubject(values.sub)
-  .setIssuedAt()
-  .setExpirationTime(Math.floor(Date.now() / 1000) + Number(values.expires))
-  .sign(new TextEncoder().encode(secret));
-console.log(token);
+console.log(await signToken(secret, { sub: values.sub, roles, name: values.name, expiresIn: Number(values.expires) }));

@@ -3,7 +3,9 @@
  * cores with taskset, and remembered, so that `stopAll` (run on exit, SIGINT, SIGTERM and on any
  * failure) can end exactly those groups and nothing else.
  */
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { killGroup, stopGroup as stopProcessGroup } from "../../scripts/lib/wrangler-dev.mjs";
 
 const started = new Set();
 
@@ -30,11 +32,15 @@ export function setRealtime(value) {
   realtime = value;
 }
 
-/** Spawns `argv` pinned to `cores` (a taskset list such as "0" or "1"; null = unpinned). */
-export function spawnPinned(cores, argv, options = {}) {
+/**
+ * Spawns `argv` pinned to `cores` (a taskset list such as "0" or "1"; null = unpinned), at the
+ * bench's priority (real-time or niceness, see above) unless `priority: "normal"`: then it runs at
+ * the default priority, and `raisePriority` can lift one of its processes later.
+ */
+export function spawnPinned(cores, argv, options = {}, { priority = "bench" } = {}) {
   let full = cores === null ? argv : ["taskset", "-c", cores, ...argv];
-  if (realtime) full = ["chrt", "-r", "1", ...full];
-  else if (niceness !== 0) full = ["nice", "-n", String(niceness), ...full];
+  if (priority === "bench" && realtime) full = ["chrt", "-r", "1", ...full];
+  else if (priority === "bench" && niceness !== 0) full = ["nice", "-n", String(niceness), ...full];
   if (nofile > 0) full = ["prlimit", `--nofile=${nofile}:${nofile}`, "--", ...full];
   const [command, ...args] = full;
   const child = spawn(command, args, { ...options, detached: true });
@@ -43,27 +49,34 @@ export function spawnPinned(cores, argv, options = {}) {
   return child;
 }
 
-/** Ends a child's process group: SIGTERM, then SIGKILL after `graceMs`. */
-export async function stopGroup(child, graceMs = 5_000) {
-  if (!child || child.pid === undefined) return;
-  if (child.exitCode !== null || child.signalCode !== null) {
-    killGroup(child.pid, "SIGKILL"); // grandchildren may outlive the leader
-    return;
+/**
+ * Gives a running process (every thread of it, and the threads it starts later) the bench's
+ * priority: real-time round-robin 1, or the bench's niceness. For `wrangler dev`, whose node
+ * process, esbuild and proxy stay at normal priority while its user workerd is measured.
+ */
+export function raisePriority(pid) {
+  const run = (command, args) => {
+    try {
+      execFileSync(command, args, { stdio: "ignore" });
+    } catch {
+      // gone, or not permitted: it stays at normal priority
+    }
+  };
+  if (realtime) run("chrt", ["-a", "-r", "-p", "1", String(pid)]);
+  else if (niceness !== 0) {
+    let tids = [];
+    try {
+      tids = readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return;
+    }
+    for (const tid of tids) run("renice", ["-n", String(niceness), "-p", tid]);
   }
-  const exited = new Promise((done) => child.once("exit", done));
-  killGroup(child.pid, "SIGTERM");
-  const timer = setTimeout(() => killGroup(child.pid, "SIGKILL"), graceMs);
-  await exited;
-  clearTimeout(timer);
-  killGroup(child.pid, "SIGKILL");
 }
 
-function killGroup(pid, signal) {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
+/** Ends a child's process group: SIGTERM, then SIGKILL after `graceMs`. */
+export function stopGroup(child, graceMs = 5_000) {
+  return stopProcessGroup(child, { graceMs });
 }
 
 /** Synchronous last resort: SIGKILL to every group still known. */

@@ -47,3 +47,17 @@ export function mergeHistograms(encoded) {
   }
   return total;
 }
+
+/** Percent of a histogram's values (us) above `thresholdUs`, found by bisecting its percentiles. */
+export function percentAbove(histogram, thresholdUs) {
+  if (!histogram || histogram.totalCount === 0) return null;
+  if (histogram.maxValue <= thresholdUs) return 0;
+  let lo = 0;
+  let hi = 100;
+  for (let i = 0; i < 40; i++) {
+    const mid = (lo + hi) / 2;
+    if (histogram.getValueAtPercentile(mid) > thresholdUs) hi = mid;
+    else lo = mid;
+  }
+  return 100 - hi;
+}

@@ -1,39 +1,97 @@
 /**
  * The servers under test, each started fresh per trial and pinned to the server core(s):
  *
- * - `hub-wrangler`: the hub through `wrangler dev`'s public port (its proxy workerd in front).
- * - `hub-workerd`: the same kind of hub, but the clients and the publisher talk to the user workerd
- *   behind the proxy directly; the proxy and wrangler's node still run (and are still measured).
+ * - `hub-bare`: the hub's production bundle (`wrangler deploy --dry-run`) on bare `workerd serve`
+ *   with a generated config (bare-workerd.mjs): the stand-in for production, the headline.
+ * - `floor-bare`: the runtime's floor, a naive room object (bench/workers/floor), on the same workerd.
+ * - `partyserver-bare`: the same-runtime peer, a room on the npm partyserver package
+ *   (bench/workers/partyserver), on the same workerd.
+ * - `hub-workerd`: the hub under `wrangler dev`, reached on the user workerd's own port; wrangler's
+ *   node, esbuild and the proxy workerd still run (at normal priority) and are measured.
+ * - `hub-wrangler`: the same, through `wrangler dev`'s public port (its proxy workerd in front).
+ * - `hub-workerd-allrt`: `hub-workerd` as earlier runs had it, every process of wrangler dev at
+ *   the bench's real-time priority (A and D only: it shows what that did to the tail).
  * - `socketio`: the reference Socket.io 4.8 server (bench/socketio-server.mjs).
  *
  * A started target tells its ports, its processes (labelled, for the CPU and memory split) and
  * how to stop it.
  */
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { spawnPinned, stopGroup } from "./children.mjs";
+import { join } from "node:path";
+import { REPO, startWranglerDev, waitForHttp } from "../../scripts/lib/wrangler-dev.mjs";
+import { bundleWorker, startBareWorkerd } from "./bare-workerd.mjs";
+import { raisePriority, spawnPinned, stopGroup } from "./children.mjs";
 import { argvOf, listeningPorts, processTree } from "./proc.mjs";
 import { BENCH_BROADCAST_SECRET, BENCH_JWT_SECRET } from "./tokens.mjs";
 
-export const REPO = resolve(import.meta.dirname, "../..");
+export { REPO };
 
+/**
+ * `kind`: what the load client speaks (the hub's frames, also spoken by the floor and the peer, or
+ * Socket.IO); `runtime`: how it is started; `workloads`: where it runs, when not everywhere.
+ */
 export const TARGETS = {
-  "hub-wrangler": { kind: "hub", label: "hub via wrangler dev port (proxy workerd + user workerd + node)" },
-  "hub-workerd": { kind: "hub", label: "hub direct on the user workerd port (proxy idle, still running)" },
-  socketio: { kind: "socketio", label: "Socket.io 4.8.4 (Node 22, one process)" },
+  "hub-bare": { kind: "hub", runtime: "bare", worker: "hub", label: "hub: production bundle on bare workerd" },
+  "floor-bare": {
+    kind: "hub",
+    runtime: "bare",
+    worker: "floor",
+    label: "floor: naive room object (bench/workers/floor) on bare workerd",
+  },
+  "partyserver-bare": {
+    kind: "hub",
+    runtime: "bare",
+    worker: "partyserver",
+    wsPath: "/parties/rooms/",
+    label: "partyserver room (bench/workers/partyserver) on bare workerd",
+  },
+  "hub-workerd": {
+    kind: "hub",
+    runtime: "wrangler",
+    label: "hub under wrangler dev, on the user workerd's port (proxy idle, still running)",
+  },
+  "hub-wrangler": {
+    kind: "hub",
+    runtime: "wrangler",
+    label: "hub under wrangler dev, through its port (proxy workerd + user workerd + node)",
+  },
+  "hub-workerd-allrt": {
+    kind: "hub",
+    runtime: "wrangler",
+    allRealtime: true,
+    workloads: ["A", "D"],
+    label: "hub-workerd with wrangler's node, esbuild and proxy at real-time priority too (earlier runs)",
+  },
+  socketio: { kind: "socketio", runtime: "node", label: "Socket.io 4.8.4 (Node 22, one process)" },
 };
 
-export async function freePort() {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => done(address.port));
-    });
-  });
+/** Whether `target` runs in `workload` (some run in a few workloads only). */
+export function runsIn(target, workload) {
+  return !TARGETS[target].workloads || TARGETS[target].workloads.includes(workload);
+}
+
+/** The wrangler config of each bare target's Worker. */
+const BARE_CONFIGS = {
+  hub: (hubDir) => join(hubDir, "wrangler.toml"),
+  floor: () => join(REPO, "bench/workers/floor/wrangler.toml"),
+  partyserver: () => join(REPO, "bench/workers/partyserver/wrangler.toml"),
+};
+
+/**
+ * Bundles the Worker of every bare target in `targets` once, into `workDir` (the hub from its
+ * snapshot `hubDir`): each trial then starts workerd on the same bundle.
+ */
+export async function bundleBareWorkers(targets, workDir, hubDir) {
+  const bundles = {};
+  for (const name of targets) {
+    const { runtime, worker } = TARGETS[name];
+    if (runtime !== "bare" || bundles[worker]) continue;
+    const outDir = join(workDir, `bundle-${worker}`);
+    mkdirSync(outDir, { recursive: true });
+    bundles[worker] = await bundleWorker(BARE_CONFIGS[worker](hubDir), outDir);
+  }
+  return bundles;
 }
 
 /**
@@ -58,18 +116,9 @@ export function snapshotHub(workDir) {
   return dir;
 }
 
-async function waitForHealth(url, timeoutMs, output) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1_000) });
-      if (res.ok && (await res.text()).includes('"ok":true')) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((done) => setTimeout(done, 100));
-  }
-  throw new Error(`${url} did not answer within ${timeoutMs} ms\n${output().slice(-2_000)}`);
+/** Waits until `url` answers `{"ok":true}`. */
+function waitForHealth(url, timeoutMs, output) {
+  return waitForHttp(url, { timeoutMs, output, accept: (body) => body.includes('"ok":true') });
 }
 
 function collectOutput(child) {
@@ -123,63 +172,49 @@ async function findDirectPort(userPid) {
  * Measured with them on, a D publish cost 1,266 us of CPU per delivery instead of 812.
  * `BENCH_DEV_TOOLING=1` keeps them on.
  */
-export const HUB_ENV = {
-  WRANGLER_SEND_METRICS: "false",
-  CLOUDFLARE_CF_FETCH_ENABLED: "false",
-  CI: "true",
-  ...(process.env.BENCH_DEV_TOOLING === "1" ? {} : { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" }),
-};
+export const HUB_ENV =
+  process.env.BENCH_DEV_TOOLING === "1" ? {} : { X_LOCAL_OBSERVABILITY: "false", X_LOCAL_EXPLORER: "false" };
 
 export async function startHub(name, { hubDir, serverCores, persistRoot }) {
-  const port = await freePort();
-  const inspectorPort = await freePort();
+  const allRealtime = TARGETS[name].allRealtime === true;
   const persistTo = mkdtempSync(join(persistRoot ?? tmpdir(), "roomcast-bench-persist-"));
-  const argv = [
-    process.execPath,
-    join(hubDir, "node_modules/wrangler/bin/wrangler.js"),
-    "dev",
-    "--ip",
-    "127.0.0.1",
-    "--port",
-    String(port),
-    "--inspector-port",
-    String(inspectorPort),
-    "--persist-to",
-    persistTo,
-    "--show-interactive-dev-session=false",
-    "--var",
-    `JWT_SECRET:${BENCH_JWT_SECRET}`,
-    "--var",
-    `BROADCAST_SECRET:${BENCH_BROADCAST_SECRET}`,
-    "--var",
-    "ENVIRONMENT:development",
-  ];
-  const child = spawnPinned(serverCores, argv, {
-    cwd: hubDir,
-    env: { ...process.env, ...HUB_ENV },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  const output = collectOutput(child);
+  let dev;
+  try {
+    dev = await startWranglerDev({
+      cwd: hubDir,
+      persistTo,
+      vars: { JWT_SECRET: BENCH_JWT_SECRET, BROADCAST_SECRET: BENCH_BROADCAST_SECRET, ENVIRONMENT: "development" },
+      env: HUB_ENV,
+      // wrangler's node (which garbage-collects for about 0.4 s soon after start), esbuild and the
+      // proxy run at normal priority: at real-time on the server core they held the measured
+      // workerd off it in 100 ms time slices. Only the user workerd is raised, below.
+      spawn: (argv, options) => spawnPinned(serverCores, argv, options, { priority: allRealtime ? "bench" : "normal" }),
+    });
+  } catch (error) {
+    rmSync(persistTo, { recursive: true, force: true });
+    throw error;
+  }
+  const { child, port, output } = dev;
   const stop = async () => {
     await stopGroup(child);
     rmSync(persistTo, { recursive: true, force: true });
   };
   try {
-    await waitForHealth(`http://127.0.0.1:${port}/health`, 90_000, output);
     let processes = labelHubProcesses(child.pid, port);
     const user = processes.find((p) => p.label === "user workerd");
     if (!user) throw new Error(`no user workerd under wrangler (pid ${child.pid})`);
+    if (!allRealtime) raisePriority(user.pid);
     const directPort = await findDirectPort(user.pid);
     if (directPort === null) throw new Error(`the user workerd (pid ${user.pid}) answers /health on no port`);
     processes = labelHubProcesses(child.pid, port);
-    const usePort = name === "hub-workerd" ? directPort : port;
+    const usePort = name === "hub-wrangler" ? port : directPort;
     return {
       name,
       kind: "hub",
       port: usePort,
       wranglerPort: port,
       directPort,
-      inspectorPort,
+      inspectorPort: dev.inspectorPort,
       wsBase: `ws://127.0.0.1:${usePort}`,
       broadcastUrl: `http://127.0.0.1:${usePort}/internal/broadcast`,
       processes,
@@ -232,6 +267,34 @@ export async function startSocketIo(name, { serverCores, heartbeatMs }) {
   }
 }
 
+/** A Worker of `bundles` on bare workerd: one process, labelled `workerd`. */
+export async function startBare(name, { bundles, serverCores, persistRoot, inspectorPort }) {
+  const bundle = bundles?.[TARGETS[name].worker];
+  if (!bundle) throw new Error(`${name}: no bundle (bundleBareWorkers was not run for it)`);
+  const bare = await startBareWorkerd({
+    bundle,
+    secrets: { JWT_SECRET: BENCH_JWT_SECRET, BROADCAST_SECRET: BENCH_BROADCAST_SECRET },
+    serverCores,
+    persistRoot,
+    inspectorPort,
+  });
+  return {
+    name,
+    kind: TARGETS[name].kind,
+    port: bare.port,
+    wsBase: `ws://127.0.0.1:${bare.port}`,
+    wsPath: TARGETS[name].wsPath,
+    broadcastUrl: `http://127.0.0.1:${bare.port}/internal/broadcast`,
+    inspectorPort,
+    processes: [{ pid: bare.child.pid, label: "workerd" }],
+    currentPids: () => processTree(bare.child.pid),
+    output: bare.output,
+    stop: bare.stop,
+  };
+}
+
 export function startTarget(name, options) {
-  return TARGETS[name].kind === "hub" ? startHub(name, options) : startSocketIo(name, options);
+  const { runtime } = TARGETS[name];
+  if (runtime === "bare") return startBare(name, options);
+  return runtime === "wrangler" ? startHub(name, options) : startSocketIo(name, options);
 }

@@ -2,10 +2,11 @@
  * Shared helpers of the client tests: tokens signed like the hub expects, bounded waits, and
  * recorders for socket events.
  */
-import { SignJWT } from "jose";
+import nodeConsole from "node:console";
 import type { ListenEvent, ListenEvents } from "../../client/events";
 import type { RoomcastSocket } from "../../client/index";
 import { createPublisher, type Publisher } from "../../client/publisher";
+import { signToken as sign } from "../../src/sign-token.mjs";
 import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub } from "../support/hub-process";
 
 export interface TokenSpec {
@@ -21,12 +22,8 @@ export function freshId(prefix = "t"): string {
   return `${prefix}${crypto.randomUUID().replaceAll("-", "").slice(0, 20)}`;
 }
 
-export async function signToken(spec: TokenSpec = {}): Promise<string> {
-  const jwt = new SignJWT({ roles: spec.roles ?? [], ...(spec.name ? { name: spec.name } : {}) })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(spec.sub ?? freshId("u"))
-    .setExpirationTime(Math.floor(Date.now() / 1000) + (spec.expiresIn ?? 3600));
-  return jwt.sign(new TextEncoder().encode(E2E_JWT_SECRET));
+export function signToken(spec: TokenSpec = {}): Promise<string> {
+  return sign(E2E_JWT_SECRET, { ...spec, sub: spec.sub ?? freshId("u") });
 }
 
 export function publisherFor(hub: Hub): Publisher {
@@ -40,6 +37,25 @@ export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what 
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(10);
   }
+}
+
+/**
+ * happy-dom's fetch prints every failed request to the page's console (Node's own console), as a
+ * browser's devtools would. While a test has stopped its hub on purpose, the clients' attempts to
+ * reach it (the access check before each rejoin) are refused, and those lines are expected noise.
+ * This drops exactly them, refused connections to `port`, until the returned function is called;
+ * anything else still prints.
+ */
+export function muteRefusedConnections(port: number): () => void {
+  const original = nodeConsole.error;
+  nodeConsole.error = (...args: unknown[]) => {
+    const first = args[0] as { code?: unknown; port?: unknown } | undefined;
+    if (args.length === 1 && first?.code === "ECONNREFUSED" && first.port === port) return;
+    original.apply(nodeConsole, args);
+  };
+  return () => {
+    nodeConsole.error = original;
+  };
 }
 
 export function sleep(ms: number): Promise<void> {

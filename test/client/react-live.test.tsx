@@ -5,7 +5,7 @@
  * when a rejoin cannot recover (the hub comes back with empty storage: a new epoch).
  */
 import { act, cleanup, render, waitFor } from "@testing-library/react";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, onTestFinished, test } from "vitest";
 import { type ChatMessage, connect, type RecoveryFailedInfo, type RoomcastSocket } from "../../client/index";
 import {
   type LiveUsers,
@@ -18,7 +18,7 @@ import {
   useSupportChat,
 } from "../../client/react";
 import { type Hub, startHub } from "../support/hub-process";
-import { freshId, publisherFor, signToken, sleep } from "./helpers";
+import { freshId, muteRefusedConnections, publisherFor, signToken, sleep } from "./helpers";
 
 let hub: Hub;
 const sockets: RoomcastSocket[] = [];
@@ -225,6 +225,8 @@ describe("when a rejoin cannot recover", () => {
     await waitFor(() => expect(customerEntry()?.path).toBe("/help"), { timeout: 10_000 });
 
     const port = hub.port;
+    // The outage is the point: the clients' access checks are refused until the new hub is up.
+    onTestFinished(muteRefusedConnections(port));
     await hub.stop();
     hub = await startHub({ port });
 

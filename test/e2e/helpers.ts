@@ -2,15 +2,11 @@
  * Node-side helpers for end-to-end tests: tokens, real WebSocket clients and internal API calls
  * against a hub started by `startHub()`.
  */
-import { SignJWT } from "jose";
+import { signToken } from "../../src/sign-token.mjs";
 import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub } from "../support/hub-process";
 
-export async function e2eToken(sub: string, roles: string[] = [], expiresIn = 3600): Promise<string> {
-  return new SignJWT({ roles })
-    .setProtectedHeader({ alg: "HS256" })
-    .setSubject(sub)
-    .setExpirationTime(Math.floor(Date.now() / 1000) + expiresIn)
-    .sign(new TextEncoder().encode(E2E_JWT_SECRET));
+export function e2eToken(sub: string, roles: string[] = [], expiresIn = 3600): Promise<string> {
+  return signToken(E2E_JWT_SECRET, { sub, roles, expiresIn });
 }
 
 export interface Frame {
