@@ -7,9 +7,10 @@
  * Inbound frames and bodies are validated against the schemas here; nothing is trusted by cast.
  */
 import { z } from "zod";
+import { ID_PATTERN } from "./id-pattern.mjs";
 
-/** Ids inside room names and user ids: 1-64 characters of `[A-Za-z0-9_-]`. */
-export const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+/** Ids inside room names and user ids: 1-64 characters of `[A-Za-z0-9_-]` (one definition, shared with Node scripts). */
+export { ID_PATTERN, ID_RULE } from "./id-pattern.mjs";
 
 export const LIMITS = {
   /** Largest inbound WebSocket frame, in UTF-8 bytes. */

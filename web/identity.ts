@@ -4,6 +4,7 @@
  * in another. The choice comes from the query string (`?as=kitchen`, or `?user=&roles=&name=`),
  * else from this tab's session storage, else from the page opened first.
  */
+import { ID_PATTERN } from "../src/id-pattern.mjs";
 import type { Route } from "./router";
 
 export const ROLES = ["admin", "staff", "kitchen", "pool", "support"] as const;
@@ -33,7 +34,6 @@ export const PRESET_LABELS: Record<PresetId, string> = {
   agent: "Support agent",
 };
 
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const STORAGE_KEY = "roomcast-console:identity";
 
 export function presetIdentity(preset: PresetId): Identity {

@@ -3,6 +3,7 @@
  * `#/simulator`. The static host serves one `index.html`; the hash never reaches the hub.
  */
 import { useSyncExternalStore } from "react";
+import { ID_PATTERN } from "../src/id-pattern.mjs";
 
 export type Route =
   | { page: "home"; path: "/" }
@@ -14,12 +15,10 @@ export type Route =
   | { page: "simulator"; path: string }
   | { page: "not-found"; path: string };
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
-
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, "") || "/";
   const [first = "", second, ...rest] = path.replace(/^\/+/, "").split("/");
-  const id = second !== undefined && rest.length === 0 && ID.test(decodeURIComponent(second));
+  const id = second !== undefined && rest.length === 0 && ID_PATTERN.test(decodeURIComponent(second));
   switch (first) {
     case "":
       return { page: "home", path: "/" };

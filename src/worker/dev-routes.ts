@@ -4,10 +4,10 @@
  * server-side secret (the browser never sees it). In any other environment they do not exist.
  */
 import { Hono } from "hono";
-import { SignJWT } from "jose";
 import { z } from "zod";
 import type { Env } from "../env";
 import { describeIssue, ErrorCode, ID_PATTERN } from "../protocol";
+import { signToken } from "../sign-token.mjs";
 import { errorResponse, HttpError } from "./http-error";
 import { internalApi } from "./internal-api";
 import { readJsonBody } from "./read-body";
@@ -23,21 +23,6 @@ const devTokenRequestSchema = z.strictObject({
   /** Lifetime in seconds (10 s to 24 h); short ones let a person watch a token expire. */
   expiresIn: z.number().int().min(10).max(86_400).default(3600),
 });
-
-/**
- * Signs a development token for POST /dev/token. `scripts/token.mjs` signs the same claims on its
- * own: it runs on plain Node and cannot import this TypeScript module.
- */
-async function mintToken(secret: string, request: z.output<typeof devTokenRequestSchema>): Promise<string> {
-  const claims: Record<string, unknown> = { roles: request.roles };
-  if (request.name) claims.name = request.name;
-  return new SignJWT(claims)
-    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
-    .setSubject(request.sub)
-    .setIssuedAt()
-    .setExpirationTime(Math.floor(Date.now() / 1000) + request.expiresIn)
-    .sign(new TextEncoder().encode(secret));
-}
 
 // Everything here 404s unless the hub runs in development: the routes do not exist elsewhere.
 devRoutes.use("*", async (c, next) => {
@@ -83,7 +68,8 @@ devRoutes.post("/token", async (c) => {
   const parsed = devTokenRequestSchema.safeParse(await readJsonBody(c.req.raw));
   if (!parsed.success) throw new HttpError(400, ErrorCode.badRequest, describeIssue(parsed.error));
   if (!c.env.JWT_SECRET) throw new HttpError(400, ErrorCode.badRequest, "dev tokens need JWT_SECRET (HS256)");
-  return c.json({ token: await mintToken(c.env.JWT_SECRET, parsed.data), expiresIn: parsed.data.expiresIn });
+  const { sub, roles, name, expiresIn } = parsed.data;
+  return c.json({ token: await signToken(c.env.JWT_SECRET, { sub, roles: [...roles], name, expiresIn }), expiresIn });
 });
 
 /** The simulator's calls, relayed to the internal API: /dev/internal/broadcast, /dev/internal/rooms/... */

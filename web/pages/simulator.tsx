@@ -1,8 +1,8 @@
 import { type FormEvent, useCallback, useEffect, useState } from "react";
+import { ID_PATTERN } from "../../src/id-pattern.mjs";
 import { broadcast, grant, type HubAnswer, summarize } from "../dev-api";
 import { formatTime, parseItems, STATUSES, statusLabel } from "../orders";
 
-const ID = /^[A-Za-z0-9_-]{1,64}$/;
 const PLACED_KEY = "roomcast-console:placed-orders";
 
 interface PlacedOrder {
@@ -178,9 +178,9 @@ function PlaceOrder(props: {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const items = parseItems(itemsText);
-    if (!ID.test(orderId)) return setProblem("The order number must be 1-64 letters, digits, - or _.");
+    if (!ID_PATTERN.test(orderId)) return setProblem("The order number must be 1-64 letters, digits, - or _.");
     if (!customerName.trim()) return setProblem("The customer needs a name.");
-    if (grantCustomer && !ID.test(customerId))
+    if (grantCustomer && !ID_PATTERN.test(customerId))
       return setProblem("The customer's user id must be 1-64 letters, digits, - or _.");
     if (!items) return setProblem("Write one item per line, like “2 x Margherita (no basil)”.");
     setProblem(null);
@@ -280,7 +280,7 @@ function ChangeStatus(props: { busy: boolean; onStatus: (orderId: string, status
   const [status, setStatus] = useState<string>("preparing");
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (ID.test(orderId)) props.onStatus(orderId, status);
+    if (ID_PATTERN.test(orderId)) props.onStatus(orderId, status);
   };
   return (
     <form className="panel form" onSubmit={submit} aria-labelledby="status-heading">
@@ -318,7 +318,7 @@ function SendNotification(props: {
   const [type, setType] = useState("info");
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (ID.test(userId) && title.trim()) void props.onSend(userId, { title: title.trim(), body, type });
+    if (ID_PATTERN.test(userId) && title.trim()) void props.onSend(userId, { title: title.trim(), body, type });
   };
   return (
     <form className="panel form" onSubmit={submit} aria-labelledby="notify-heading">
