@@ -49,7 +49,9 @@ function crossSiteRefusal(request: Request): string | null {
   if (origin !== null && !isLoopbackOrigin(origin)) {
     return "development routes answer only pages served from localhost or 127.0.0.1";
   }
-  const hasBody = request.body !== null || request.method === "POST";
+  // A proxy may hand on an empty body as a stream: what counts is whether bytes were declared.
+  const declared = Number(request.headers.get("Content-Length") ?? "0") > 0 || request.headers.has("Transfer-Encoding");
+  const hasBody = declared || request.method === "POST";
   const type = request.headers.get("Content-Type")?.split(";")[0]?.trim().toLowerCase();
   if (hasBody && type !== "application/json")
     return "development routes take JSON bodies (Content-Type: application/json)";

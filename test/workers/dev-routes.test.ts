@@ -105,6 +105,16 @@ describe("development routes", () => {
     expect(frames[1]).toMatchObject({ event: "order-status-updated", data: { status: "ready" }, seq: 1 });
   });
 
+  it("relay the console's grant, a PUT with no body from its own page", async () => {
+    const order = `order-${uniqueId()}`;
+    const res = await inDevelopment(`/dev/internal/rooms/${order}/members/guest-1`, {
+      method: "PUT",
+      headers: { Origin: "http://localhost:8787", "Content-Length": "0" },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ room: order, userId: "guest-1", granted: true });
+  });
+
   it("answer only requests addressed to a loopback host, so DNS rebinding cannot mint a token", async () => {
     const rebound = await worker.fetch(
       new Request("http://attacker.example:8787/dev/token", {
