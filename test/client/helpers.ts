@@ -8,6 +8,7 @@ import type { RoomcastSocket } from "../../client/index";
 import { createPublisher, type Publisher } from "../../client/publisher";
 import { signToken as sign } from "../../src/sign-token.mjs";
 import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub } from "../support/hub-process";
+import { waitUntil } from "../support/wait";
 
 export interface TokenSpec {
   sub?: string;
@@ -31,13 +32,7 @@ export function publisherFor(hub: Hub): Publisher {
 }
 
 /** Polls `condition` until it holds; fails with `what` after `timeoutMs`. */
-export async function waitFor(condition: () => boolean, timeoutMs = 5_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(10);
-  }
-}
+export const waitFor = waitUntil;
 
 /**
  * happy-dom's fetch prints every failed request to the page's console (Node's own console), as a

@@ -4,6 +4,7 @@
  */
 import { signToken } from "../../src/sign-token.mjs";
 import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub } from "../support/hub-process";
+import { waitForFrames as waitForFramesOf } from "../support/wait";
 
 export function e2eToken(sub: string, roles: string[] = [], expiresIn = 3600): Promise<string> {
   return signToken(E2E_JWT_SECRET, { sub, roles, expiresIn });
@@ -49,15 +50,9 @@ export function openClient(hub: Hub, room: string, token: string, query = ""): C
   return { ws, frames, closed, opened };
 }
 
-export async function waitForFrames(client: Client, count: number, timeoutMs = 10_000): Promise<Frame[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (client.frames.length < count) {
-    if (Date.now() > deadline) {
-      throw new Error(`expected ${count} frames within ${timeoutMs} ms, got ${JSON.stringify(client.frames)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-  return client.frames;
+/** Waits until `client` has received at least `count` frames (10 s by default: a real process). */
+export function waitForFrames(client: Client, count: number, timeoutMs = 10_000): Promise<Frame[]> {
+  return waitForFramesOf(client, count, timeoutMs);
 }
 
 export function internal(hub: Hub, path: string, method: string, body?: unknown, secret = E2E_BROADCAST_SECRET) {

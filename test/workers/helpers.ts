@@ -5,6 +5,7 @@
 import { env } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { signToken as sign } from "../../src/sign-token.mjs";
+import { waitForFrames, waitUntil } from "../support/wait";
 
 export const ALLOWED_ORIGIN = "https://app.roomcast.test";
 
@@ -119,17 +120,7 @@ export function joinedOf(socket: TestSocket): { seq: number; epoch: string; reco
   return first.data as { seq: number; epoch: string; recovered?: boolean };
 }
 
-/** Waits until `socket` has received at least `count` frames; fails after `timeoutMs`. */
-export async function waitForFrames(socket: TestSocket, count: number, timeoutMs = 5_000): Promise<Frame[]> {
-  const deadline = Date.now() + timeoutMs;
-  while (socket.frames.length < count) {
-    if (Date.now() > deadline) {
-      throw new Error(`expected ${count} frames within ${timeoutMs} ms, got ${JSON.stringify(socket.frames)}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-  return socket.frames;
-}
+export { waitForFrames, waitUntil };
 
 /** Waits for the hub to close `socket`, with a timeout. */
 export async function waitForClose(socket: TestSocket, timeoutMs = 5_000): Promise<{ code: number; reason: string }> {
