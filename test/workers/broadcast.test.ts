@@ -8,6 +8,7 @@ import {
   join,
   joinedOf,
   orderStatus,
+  settled,
   sleep,
   tokenFor,
   uniqueId,
@@ -47,7 +48,7 @@ describe("POST /internal/broadcast", () => {
       });
     }
     expect((await waitForFrames(inB, 2))[1]?.room).toBe(`order-${b}`);
-    await sleep(100);
+    await settled(inC);
     expect(inC.frames.map((frame) => frame.event)).toEqual(["joined"]);
   });
 
@@ -59,7 +60,7 @@ describe("POST /internal/broadcast", () => {
       body: { rooms: [room, room, empty], event: "new-order", data: newOrder("42") },
     });
     expect(await res.json()).toEqual({ delivered: { [room]: 1, [empty]: 0 } });
-    await sleep(100);
+    await settled(socket);
     expect(socket.frames).toHaveLength(2);
   });
 
@@ -111,7 +112,7 @@ describe("POST /internal/broadcast", () => {
       const error = await errorOf(res);
       expect(error.code).toMatch(/bad_request|invalid_room/);
       expect(error.message).toMatch(message);
-      await sleep(50);
+      await settled(socket);
       expect(socket.frames).toHaveLength(1);
     });
 
@@ -136,7 +137,7 @@ describe("POST /internal/broadcast", () => {
       });
       expect(res.status).toBe(401);
       expect((await errorOf(res)).code).toBe("unauthorized");
-      await sleep(50);
+      await settled(socket);
       expect(socket.frames).toHaveLength(1);
     });
 
@@ -188,7 +189,7 @@ describe("bursts", () => {
     });
     const late = await join(room, await tokenFor("k2", ["kitchen"]), { since: 0, epoch });
     await waitForFrames(late, 21);
-    await sleep(20);
+    await settled(late);
     expect(late.frames.slice(1).map((frame) => frame.seq)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
   });
 });

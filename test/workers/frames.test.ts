@@ -1,16 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LIMITS } from "../../src/protocol";
-import {
-  broadcast,
-  join,
-  orderStatus,
-  request,
-  sleep,
-  tokenFor,
-  uniqueId,
-  waitForClose,
-  waitForFrames,
-} from "./helpers";
+import { broadcast, join, orderStatus, request, tokenFor, uniqueId, waitForClose, waitForFrames } from "./helpers";
 
 async function kitchenSocket() {
   const room = `order-${uniqueId()}`;
@@ -95,8 +85,8 @@ describe("client frames", () => {
     for (let i = 0; i < 3; i++) socket.send("garbage");
     await waitForFrames(socket, 4);
     const answer = await request(socket, "room:info", undefined, 1);
+    // Had the garbage closed it, the closing frame would have come before this ack.
     expect(answer.event).toBe("ack");
-    await sleep(20);
     expect(socket.ws.readyState).toBe(WebSocket.OPEN);
   });
 });

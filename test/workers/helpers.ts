@@ -147,6 +147,20 @@ export async function request(socket: TestSocket, event: string, data?: unknown,
   }
 }
 
+let settleAck = 1_000_000;
+
+/**
+ * Waits until the room has sent this socket everything it was going to send so far: a round trip
+ * of `room:info`, whose ack the room sends after any frame it still held (and which is removed from
+ * `frames` again). The marker for "and nothing more arrived", instead of a sleep.
+ */
+export async function settled(socket: TestSocket): Promise<void> {
+  const ack = settleAck++;
+  await request(socket, "room:info", undefined, ack);
+  const index = socket.frames.findIndex((frame) => frame.ack === ack);
+  if (index >= 0) socket.frames.splice(index, 1);
+}
+
 export function internal(path: string, init: { method?: string; body?: unknown; secret?: string | null } = {}) {
   const headers = new Headers({ "Content-Type": "application/json" });
   const secret = init.secret === undefined ? env.BROADCAST_SECRET : init.secret;

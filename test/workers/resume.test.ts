@@ -9,8 +9,8 @@ import {
   joinedOf,
   orderStatus,
   request,
+  settled,
   signToken,
-  sleep,
   tokenFor,
   uniqueId,
   upgrade,
@@ -73,7 +73,7 @@ describe("resume after reconnect", () => {
     await publishSteps(room, 0, 2);
     const { seq, epoch } = { seq: 2, epoch: joinedOf(first).epoch };
     const back = await join(room, token, { since: seq, epoch });
-    await sleep(50);
+    await settled(back);
     expect(back.frames).toHaveLength(1);
     expect(joinedOf(back)).toMatchObject({ recovered: true, seq: 2 });
   });
@@ -165,7 +165,7 @@ describe("idempotent publish", () => {
       answers.push({ status: res.status, body: await res.json() });
     }
     expect(answers).toEqual(Array(3).fill({ status: 200, body: { delivered: { [room]: 1 } } }));
-    await sleep(100);
+    await settled(socket);
     expect(statuses(socket.frames)).toEqual(["ready"]);
   });
 
@@ -177,7 +177,7 @@ describe("idempotent publish", () => {
     await internal("/broadcast", { body: first });
     const res = await internal("/broadcast", { body: { ...first, rooms: [a, b] } });
     expect(await res.json()).toEqual({ delivered: { [a]: 1, [b]: 1 } });
-    await sleep(100);
+    await Promise.all([settled(inA), settled(inB)]);
     expect(statuses(inA.frames)).toEqual(["ready"]);
     expect(statuses(inB.frames)).toEqual(["ready"]);
   });
@@ -190,7 +190,7 @@ describe("idempotent publish", () => {
     const res = await internal("/broadcast", { body: body(id, room, "cancelled") });
     expect(res.status).toBe(409);
     expect((await errorOf(res)).code).toBe("idempotency_conflict");
-    await sleep(100);
+    await settled(socket);
     expect(statuses(socket.frames)).toEqual(["ready"]);
   });
 
@@ -224,7 +224,7 @@ describe("idempotent publish", () => {
     const repeat = await internal("/broadcast", { body: payload });
     expect(await repeat.json()).toEqual({ delivered: { [room]: 1 } });
     await waitForFrames(socket, 2);
-    await sleep(50);
+    await settled(socket);
     expect(statuses(socket.frames)).toEqual(["ready"]);
   });
 
@@ -273,7 +273,7 @@ describe("offline notifications", () => {
     await evictDurableObject(env.ROOMS.getByName(`user-${user}`));
     const laptop = await join(`user-${user}`, token);
     await waitForFrames(laptop, 3);
-    await sleep(50);
+    await settled(laptop);
     expect(titles(laptop.frames)).toEqual(["C", "D"]);
   });
 
@@ -282,7 +282,7 @@ describe("offline notifications", () => {
     for (let i = 0; i < HISTORY.maxNotifications + 5; i++) await notify(user, `n${i}`, `T${i}`);
     const socket = await join(`user-${user}`, await tokenFor(user));
     const frames = await waitForFrames(socket, 1 + HISTORY.maxNotifications);
-    await sleep(50);
+    await settled(socket);
     expect(titles(frames)).toEqual(Array.from({ length: HISTORY.maxNotifications }, (_, i) => `T${i + 5}`));
   });
 
@@ -299,7 +299,7 @@ describe("offline notifications", () => {
     const phone = await join(`user-${user}`, token);
     await request(phone, "room:info", undefined, 1);
     expect(titles(phone.frames)).toEqual(["Unread"]);
-  });
+  }, 60_000);
 
   it("keeps the hub's generated ids apart from backend ids", async () => {
     const user = uniqueId();
@@ -329,7 +329,7 @@ describe("offline notifications", () => {
     await notify(user, "x2", "X2");
     const back = await join(`user-${user}`, token, { since: got[1]?.seq ?? 0, epoch: got[1]?.epoch ?? "" });
     await waitForFrames(back, 2);
-    await sleep(50);
+    await settled(back);
     expect(titles(back.frames)).toEqual(["X2"]);
   });
 

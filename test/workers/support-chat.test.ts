@@ -1,7 +1,7 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { CHAT, type ChatHistory, type ChatMessage, type ConversationPage } from "../../src/protocol";
-import { type Frame, join, request, sleep, type TestSocket, tokenFor, uniqueId, upgrade } from "./helpers";
+import { type Frame, join, request, settled, sleep, type TestSocket, tokenFor, uniqueId, upgrade } from "./helpers";
 
 let ackCounter = 100;
 
@@ -115,7 +115,7 @@ describe("support chat", () => {
     expect(again).toEqual(first);
     // Another author may use the same client id.
     expect(((await say(sam, "hi", "retry-1")).data as ChatMessage).seq).toBe(2);
-    await sleep(50);
+    await settled(sam);
     expect(framesOf(sam, "chat:message")).toHaveLength(2);
     const count = await runInDurableObject(env.ROOMS.getByName(room), (_, state) =>
       state.storage.sql.exec<{ n: number }>("SELECT count(*) AS n FROM messages").one(),
@@ -156,7 +156,7 @@ describe("support chat", () => {
     const ada = await join(room, customerToken);
     const sam = await join(room, agentToken);
     for (let i = 0; i < 10; i++) await request(ada, "chat:typing", { typing: true }, i + 1);
-    await sleep(100);
+    await settled(sam);
     expect(framesOf(sam, "chat:typing")).toHaveLength(1);
   });
 

@@ -6,7 +6,7 @@
 import { env } from "cloudflare:test";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { hubFetch, internal, join, sleep, tokenFor, uniqueId } from "../helpers";
+import { hubFetch, internal, join, settled, tokenFor, uniqueId } from "../helpers";
 
 const roomish = fc.oneof(
   fc.string({ maxLength: 80 }),
@@ -101,7 +101,7 @@ describe("hostile HTTP", () => {
       }),
       { numRuns: 400 },
     );
-    await sleep(50);
+    await settled(watcher);
     expect(watcher.frames).toHaveLength(1);
   }, 60_000);
 });
