@@ -260,7 +260,7 @@ describe("live users on the admin dashboard", () => {
     expect(update.users.map((user) => user.userId)).toContain(users.at(-1));
     // Bounded: 200 users of at most a 512-character path and a 100-character name each.
     expect(JSON.stringify(update).length).toBeLessThan(200 * 1024);
-  });
+  }, 60_000);
 });
 
 describe("role totals", () => {
