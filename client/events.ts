@@ -9,9 +9,9 @@ import type {
   ServerEvent,
   ServerEventPayloads,
   ServerToClientEvents,
-} from "../src/protocol";
-import type { RoomcastError } from "./errors";
-import type { RecoveryFailedInfo } from "./room-cursor";
+} from "../src/protocol.js";
+import type { RoomcastError } from "./errors.js";
+import type { RecoveryFailedInfo } from "./room-cursor.js";
 
 /**
  * Why a room's socket went away.

@@ -23,9 +23,9 @@ export type {
   NotificationRead,
   OrderStatusUpdated,
   RoomInfo,
-} from "../src/protocol";
-export { Backoff, type BackoffOptions } from "./backoff";
-export { type ClientErrorCode, RoomcastError, type RoomcastErrorCode } from "./errors";
+} from "../src/protocol.js";
+export { Backoff, type BackoffOptions } from "./backoff.js";
+export { type ClientErrorCode, RoomcastError, type RoomcastErrorCode } from "./errors.js";
 export type {
   AckCallback,
   AnyRoomListener,
@@ -43,7 +43,7 @@ export type {
   RoomEvent,
   RoomEventListeners,
   RoomEventPayloads,
-} from "./events";
-export type { RecoveryFailedInfo } from "./room-cursor";
-export { type ConnectOptions, connect, RoomcastSocket, type RoomEmitter, type RoomState } from "./socket";
-export { type AuthContext, type AuthFunction, type AuthOption, readTokenClaims, type TokenClaims } from "./token";
+} from "./events.js";
+export type { RecoveryFailedInfo } from "./room-cursor.js";
+export { type ConnectOptions, connect, RoomcastSocket, type RoomEmitter, type RoomState } from "./socket.js";
+export { type AuthContext, type AuthFunction, type AuthOption, readTokenClaims, type TokenClaims } from "./token.js";

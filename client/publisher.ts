@@ -7,13 +7,13 @@
  * every call of a split: the hub delivers an id at most once per room, so retries never deliver
  * twice, even when a request reached the hub and only its answer was lost.
  */
-import { z } from "zod";
-import { type BroadcastResult, LIMITS, type PublishableEvent, type PublishablePayloads } from "../src/protocol";
-import { readRetryAfter } from "./access-check";
-import { Backoff } from "./backoff";
-import { RoomcastError, type RoomcastErrorCode } from "./errors";
-import { randomId } from "./ids";
-import { httpUrl } from "./room-url";
+import * as v from "valibot";
+import { type BroadcastResult, LIMITS, type PublishableEvent, type PublishablePayloads } from "../src/protocol.js";
+import { readRetryAfter } from "./access-check.js";
+import { Backoff } from "./backoff.js";
+import { RoomcastError, type RoomcastErrorCode } from "./errors.js";
+import { randomId } from "./ids.js";
+import { httpUrl } from "./room-url.js";
 
 /**
  * How the publisher retries transient failures.
@@ -180,16 +180,16 @@ export interface Publisher {
   revoke(room: string, userId: string): Promise<MembershipResult>;
 }
 
-const errorAnswerSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
-  delivered: z.record(z.string(), z.number()).optional(),
+const errorAnswerSchema = v.object({
+  error: v.object({ code: v.string(), message: v.string() }),
+  delivered: v.optional(v.record(v.string(), v.number())),
 });
-const broadcastAnswerSchema = z.object({ delivered: z.record(z.string(), z.number()) });
-const membershipAnswerSchema = z.object({
-  room: z.string(),
-  userId: z.string(),
-  granted: z.boolean(),
-  closed: z.number().optional(),
+const broadcastAnswerSchema = v.object({ delivered: v.record(v.string(), v.number()) });
+const membershipAnswerSchema = v.object({
+  room: v.string(),
+  userId: v.string(),
+  granted: v.boolean(),
+  closed: v.optional(v.number()),
 });
 
 /** Longest idempotency id the hub accepts. */
@@ -240,11 +240,11 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     if (response.ok) return { ok: true, value: json };
     const status = response.status;
-    const parsed = errorAnswerSchema.safeParse(json);
+    const parsed = v.safeParse(errorAnswerSchema, json);
     const error = parsed.success
-      ? new PublishError(parsed.data.error.code, parsed.data.error.message, {
+      ? new PublishError(parsed.output.error.code, parsed.output.error.message, {
           status,
-          delivered: parsed.data.delivered,
+          delivered: parsed.output.delivered,
         })
       : new PublishError("invalid_response", `the hub answered ${status} without an error body`, { status });
     // 429: the hub's abuse limit; retried no sooner than it asks.
@@ -302,14 +302,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
             remaining = remaining.filter((room) => !(room in reached));
             return result;
           }
-          const answer = broadcastAnswerSchema.safeParse(result.value);
+          const answer = v.safeParse(broadcastAnswerSchema, result.value);
           if (!answer.success) {
             const error = new PublishError("invalid_response", "the hub's broadcast answer has no delivered map", {
               status: 200,
             });
             return { ok: false, error, retryable: false };
           }
-          Object.assign(delivered, answer.data.delivered);
+          Object.assign(delivered, answer.output.delivered);
           return { ok: true, value: undefined };
         },
         delivered,
@@ -324,14 +324,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
     return withRetries(async () => {
       const result = await call(method, path, undefined);
       if (!result.ok) return result;
-      const answer = membershipAnswerSchema.safeParse(result.value);
+      const answer = v.safeParse(membershipAnswerSchema, result.value);
       if (!answer.success) {
         const error = new PublishError("invalid_response", "the hub's membership answer is not readable", {
           status: 200,
         });
         return { ok: false, error, retryable: false };
       }
-      return { ok: true, value: answer.data };
+      return { ok: true, value: answer.output };
     });
   }
 

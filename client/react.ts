@@ -28,13 +28,13 @@ import {
   type Notification,
   type OrderStatusUpdated,
   PRESENCE,
-} from "../src/protocol";
-import { RoomcastError } from "./errors";
-import type { AnyRoomListener, DisconnectReason, RoomAck, RoomEvent, RoomEventPayloads } from "./events";
-import { randomId } from "./ids";
-import type { RecoveryFailedInfo } from "./room-cursor";
-import { type ConnectOptions, connect, type RoomcastSocket } from "./socket";
-import type { AuthContext, AuthOption } from "./token";
+} from "../src/protocol.js";
+import { RoomcastError } from "./errors.js";
+import type { AnyRoomListener, DisconnectReason, RoomAck, RoomEvent, RoomEventPayloads } from "./events.js";
+import { randomId } from "./ids.js";
+import type { RecoveryFailedInfo } from "./room-cursor.js";
+import { type ConnectOptions, connect, type RoomcastSocket } from "./socket.js";
+import type { AuthContext, AuthOption } from "./token.js";
 
 const RoomcastContext = createContext<RoomcastSocket | null>(null);
 

@@ -8,17 +8,17 @@
  * retry) from a network failure (retry).
  */
 import ReconnectingWebSocket from "partysocket/ws";
-import { CloseCode } from "../src/protocol";
-import { type AccessVerdict, checkAccess } from "./access-check";
-import { Backoff } from "./backoff";
-import { invokeSafely } from "./emitter";
-import { RoomcastError } from "./errors";
-import type { DisconnectReason, LifecycleEvents, RoomAck } from "./events";
-import { readServerFrames } from "./frames";
-import { Heartbeat } from "./heartbeat";
-import { type JoinOutcome, type ResumeQuery, RoomCursor } from "./room-cursor";
-import { roomSocketUrl } from "./room-url";
-import { type AuthContext, readTokenClaims, type TokenSource } from "./token";
+import { CloseCode } from "../src/protocol.js";
+import { type AccessVerdict, checkAccess } from "./access-check.js";
+import { Backoff } from "./backoff.js";
+import { invokeSafely } from "./emitter.js";
+import { RoomcastError } from "./errors.js";
+import type { DisconnectReason, LifecycleEvents, RoomAck } from "./events.js";
+import { readServerFrames } from "./frames.js";
+import { Heartbeat } from "./heartbeat.js";
+import { type JoinOutcome, type ResumeQuery, RoomCursor } from "./room-cursor.js";
+import { roomSocketUrl } from "./room-url.js";
+import { type AuthContext, readTokenClaims, type TokenSource } from "./token.js";
 
 export interface ConnectionSettings {
   reconnection: boolean;

@@ -2,9 +2,9 @@
  * The socket an app holds: one WebSocket per joined room underneath, one listener registry
  * on top, so handlers see events from every room with the room's name.
  */
-import { DEFAULT_MAX_DELAY_MS, DEFAULT_MIN_DELAY_MS } from "./backoff";
-import { type AnyFunction, invokeSafely, ListenerRegistry } from "./emitter";
-import { RoomcastError } from "./errors";
+import { DEFAULT_MAX_DELAY_MS, DEFAULT_MIN_DELAY_MS } from "./backoff.js";
+import { type AnyFunction, invokeSafely, ListenerRegistry } from "./emitter.js";
+import { RoomcastError } from "./errors.js";
 import {
   type AckCallback,
   type AnyRoomListener,
@@ -17,9 +17,9 @@ import {
   type ListenEvent,
   type ListenEvents,
   type RoomAck,
-} from "./events";
-import { type ConnectionSettings, RoomConnection, type RoomHost } from "./room-connection";
-import { type AuthOption, TokenSource } from "./token";
+} from "./events.js";
+import { type ConnectionSettings, RoomConnection, type RoomHost } from "./room-connection.js";
+import { type AuthOption, TokenSource } from "./token.js";
 
 /**
  * Options of `connect()`; only `auth` is required.

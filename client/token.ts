@@ -2,7 +2,7 @@
  * Where tokens come from. The `auth` option is asked before every connection attempt, so each
  * (re)join carries a token the app considers current; concurrent asks share one call.
  */
-import { RoomcastError } from "./errors";
+import { RoomcastError } from "./errors.js";
 
 /**
  * Why the client asks for a token: a plain (re)connect, or the hub said the last one expired.

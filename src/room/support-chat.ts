@@ -8,7 +8,7 @@ import {
   type ChatAuthor,
   type ChatHistory,
   type ChatMessage,
-  type ConversationSummary,
+  type ConversationUpdate,
   ErrorCode,
 } from "../protocol";
 import { FrameError, type RoomFeature, type RoomHost } from "./room-feature";
@@ -64,6 +64,7 @@ export const supportChat: RoomFeature = {
       }
       if (author.role === "customer" && author.name) room.storage.kv.put("customerName", author.name);
       // publish() gives the event the next seq; the message carries the same number.
+      const now = Date.now();
       const message: ChatMessage = {
         id: crypto.randomUUID(),
         seq: room.history.seq + 1,
@@ -71,7 +72,7 @@ export const supportChat: RoomFeature = {
         text,
         clientMessageId,
         author,
-        createdAt: Date.now(),
+        createdAt: new Date(now).toISOString(),
       };
       room.storage.sql.exec(
         "INSERT INTO messages (seq, id, client_message_id, author_id, author_name, author_role, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -82,7 +83,7 @@ export const supportChat: RoomFeature = {
         author.name ?? null,
         author.role,
         text,
-        message.createdAt,
+        now,
       );
       room.publish("chat:message", message);
       if (message.seq % CAP_CHECK_EVERY === 0) enforceCap(room);
@@ -140,7 +141,7 @@ function toMessage(room: RoomHost, row: MessageRow): ChatMessage {
     text: row.text,
     clientMessageId: row.client_message_id,
     author,
-    createdAt: row.created_at,
+    createdAt: new Date(row.created_at).toISOString(),
   };
 }
 
@@ -186,7 +187,7 @@ function enforceCap(room: RoomHost): void {
 
 /** Pushes this conversation's summary to the agents' room; a failure never loses the message. */
 async function reportToAgents(room: RoomHost, last: ChatMessage): Promise<void> {
-  const summary: ConversationSummary = {
+  const summary: ConversationUpdate = {
     userId: room.name.slice("support-".length),
     lastMessage: last,
     unreadForAgents: unreadForAgents(room),

@@ -3,8 +3,11 @@
  * upgrade route and POST /access/{room}, so a client that cannot see an upgrade's HTTP status
  * (browsers, Node's WebSocket) can learn the exact refusal by asking the same question again.
  */
+
+import * as v from "valibot";
 import { allowedOrigins, type Env } from "../env";
-import { describeIssue, ErrorCode, resumeQuerySchema } from "../protocol";
+import { resumeQuerySchema } from "../payload-schemas";
+import { describeIssue, ErrorCode } from "../protocol";
 import type { ConnectRequest } from "../room/room-object";
 import { accessTo, parseRoom } from "../room-policy";
 import { verifyToken } from "./auth";
@@ -48,14 +51,14 @@ export function resumeOf(url: URL): { since?: number; epoch?: string } {
   const since = url.searchParams.get("since");
   const epoch = url.searchParams.get("epoch");
   if (since === null && epoch === null) return {};
-  const parsed = resumeQuerySchema.safeParse({ since: since ?? undefined, epoch: epoch ?? undefined });
+  const parsed = v.safeParse(resumeQuerySchema, { since: since ?? undefined, epoch: epoch ?? undefined });
   if (!parsed.success || since === "") {
-    const detail = parsed.success ? "since: must be a number" : describeIssue(parsed.error);
+    const detail = parsed.success ? "since: must be a number" : describeIssue(parsed.issues);
     throw new HttpError(
       400,
       ErrorCode.badRequest,
       `resume needs since (a seq) and epoch from the joined frame: ${detail}`,
     );
   }
-  return parsed.data;
+  return parsed.output;
 }
