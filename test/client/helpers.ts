@@ -82,3 +82,24 @@ export async function waitForEvents<E extends ListenEvent>(
     recorded.stop();
   }
 }
+
+/**
+ * Records every copy of `event` each of `rooms` receives (`socket.onRoomEvent`): a publish naming
+ * several rooms reaches `on` listeners once, but each room's own listeners each time.
+ */
+export function recordInRooms(socket: RoomcastSocket, rooms: readonly string[], event: string) {
+  const calls: { room: string; data: unknown }[] = [];
+  const stops = rooms.map((room) =>
+    socket.onRoomEvent(room, (name, data) => {
+      if (name === event) calls.push({ room, data });
+    }),
+  );
+  return {
+    calls,
+    waitFor: (count: number, timeoutMs = 5_000) =>
+      waitFor(() => calls.length >= count, timeoutMs, `${count} × ${event} across ${rooms.join(", ")}`),
+    stop: () => {
+      for (const stop of stops) stop();
+    },
+  };
+}
