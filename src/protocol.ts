@@ -8,17 +8,7 @@
  */
 import * as v from "valibot";
 import type { APP_EVENTS } from "./app-events.js";
-import type {
-  BUILT_IN_EVENTS,
-  ClientEvent,
-  ClientFrame,
-  NewOrder,
-  NotificationInput,
-  NotificationRead,
-  OrderItem,
-  OrderItemOption,
-  OrderStatusUpdated,
-} from "./payload-schemas.js";
+import type { BUILT_IN_EVENTS, ClientEvent, NotificationInput, NotificationRead } from "./payload-schemas.js";
 
 export { EPOCH_PATTERN, ID_PATTERN } from "./ids.js";
 export { CHAT, HISTORY, LIMITS, PRESENCE } from "./limits.js";
@@ -31,7 +21,7 @@ export type {
   OrderItem,
   OrderItemOption,
   OrderStatusUpdated,
-};
+} from "./payload-schemas.js";
 
 /** Close codes the hub uses; the 4xxx ones are the hub's own. */
 export const CloseCode = {

@@ -3,10 +3,11 @@
  * recorders for socket events.
  */
 import { SignJWT } from "jose";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import type { ListenEvent, ListenEvents } from "../../client/events";
 import type { RoomcastSocket } from "../../client/index";
 import { createPublisher, type Publisher } from "../../client/publisher";
-import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub } from "../support/hub-process";
+import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub, startHub } from "../support/hub-process";
 
 export interface TokenSpec {
   sub?: string;
@@ -100,6 +101,34 @@ export function recordInRooms(socket: RoomcastSocket, rooms: readonly string[], 
       waitFor(() => calls.length >= count, timeoutMs, `${count} × ${event} across ${rooms.join(", ")}`),
     stop: () => {
       for (const stop of stops) stop();
+    },
+  };
+}
+
+/**
+ * One hub for a test file, started before its first test and stopped after its last, and the
+ * sockets its tests open (`keep`), disconnected after each test.
+ */
+export function hubForFile(): { readonly hub: Hub; keep<T extends RoomcastSocket>(socket: T): T } {
+  let hub: Hub | undefined;
+  const sockets: RoomcastSocket[] = [];
+  beforeAll(async () => {
+    hub = await startHub();
+  });
+  afterAll(async () => {
+    await hub?.stop();
+  });
+  afterEach(() => {
+    for (const socket of sockets.splice(0)) socket.disconnect();
+  });
+  return {
+    get hub() {
+      if (!hub) throw new Error("the hub starts in beforeAll: use it inside tests");
+      return hub;
+    },
+    keep(socket) {
+      sockets.push(socket);
+      return socket;
     },
   };
 }

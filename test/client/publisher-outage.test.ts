@@ -6,30 +6,24 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { connect, type RoomcastSocket } from "../../client/index";
+import { describe, expect, test } from "vitest";
+import { connect } from "../../client/index";
 import { createOutbox, type OutboxStore } from "../../client/outbox";
 import { fileOutboxStore } from "../../client/outbox-file-store";
 import { createPublisher, PUBLISHER_RETRY_DEFAULTS } from "../../client/publisher";
-import { E2E_BROADCAST_SECRET, type Hub, startHub } from "../support/hub-process";
-import { freshId, publisherFor, signToken, waitFor } from "./helpers";
+import { E2E_BROADCAST_SECRET } from "../support/hub-process";
+import { freshId, hubForFile, publisherFor, signToken, waitFor } from "./helpers";
 
-let hub: Hub;
-const sockets: RoomcastSocket[] = [];
-beforeAll(async () => {
-  hub = await startHub();
-});
-afterAll(async () => {
-  await hub?.stop();
-});
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.disconnect();
-});
+const fixture = hubForFile();
 
 async function subscriber(room: string) {
   const token = await signToken({ roles: ["staff"] });
-  const socket = connect(hub.url, { auth: () => token, minReconnectionDelayMs: 100, maxReconnectionDelayMs: 1_000 });
-  sockets.push(socket);
+  const socket = connect(fixture.hub.url, {
+    auth: () => token,
+    minReconnectionDelayMs: 100,
+    maxReconnectionDelayMs: 1_000,
+  });
+  fixture.keep(socket);
   const received: number[] = [];
   socket.on("order-status-updated", (data, from) => {
     if (from === room) received.push(Number(data.orderId));
@@ -48,7 +42,7 @@ test("publishes made while the hub is killed and restarted all arrive, once each
   const room = `order-${freshId()}`;
   const { received } = await subscriber(room);
   // The defaults, as a backend would use them (no retry options).
-  const publisher = createPublisher({ url: hub.url, secret: E2E_BROADCAST_SECRET });
+  const publisher = createPublisher({ url: fixture.hub.url, secret: E2E_BROADCAST_SECRET });
   const total = 12;
   let restart: Promise<void> | undefined;
   let downAt = 0;
@@ -60,7 +54,7 @@ test("publishes made while the hub is killed and restarted all arrive, once each
     // Kill the hub while the fourth publish is in flight.
     if (n === 4) {
       downAt = Date.now();
-      restart = hub.restart({ kill: true }).then(() => {
+      restart = fixture.hub.restart({ kill: true }).then(() => {
         upAt = Date.now();
       });
     }
@@ -92,11 +86,11 @@ describe("outbox", () => {
     expect(await fileOutboxStore(path).list()).toHaveLength(1);
 
     // Next run of the backend: a new outbox on the same file.
-    const second = createOutbox(publisherFor(hub), fileOutboxStore(path));
+    const second = createOutbox(publisherFor(fixture.hub), fileOutboxStore(path));
     await expect(second.flush()).resolves.toEqual({ sent: 1, kept: 0 });
     await expect(second.flush()).resolves.toEqual({ sent: 0, kept: 0 });
     await waitFor(() => received.length === 1, 5_000, "the kept event");
-    const marker = await publisherFor(hub).to(room).emit("order-status-updated", update(2));
+    const marker = await publisherFor(fixture.hub).to(room).emit("order-status-updated", update(2));
     expect(marker.delivered).toEqual({ [room]: 1 });
     await waitFor(() => received.length === 2, 5_000, "the marker");
     expect(received).toEqual([1, 2]);
@@ -109,12 +103,16 @@ describe("outbox", () => {
     const durable = fileOutboxStore(path);
     // The process dies right after the hub answered: the entry is never removed.
     const crashing: OutboxStore = { add: durable.add, list: durable.list, remove: () => {} };
-    const sent = await createOutbox(publisherFor(hub), crashing).publish(room, "order-status-updated", update(1));
+    const sent = await createOutbox(publisherFor(fixture.hub), crashing).publish(
+      room,
+      "order-status-updated",
+      update(1),
+    );
     expect(sent.ok).toBe(true);
 
-    const afterRestart = createOutbox(publisherFor(hub), fileOutboxStore(path));
+    const afterRestart = createOutbox(publisherFor(fixture.hub), fileOutboxStore(path));
     await expect(afterRestart.flush()).resolves.toEqual({ sent: 1, kept: 0 });
-    await publisherFor(hub).to(room).emit("order-status-updated", update(2));
+    await publisherFor(fixture.hub).to(room).emit("order-status-updated", update(2));
     await waitFor(() => received.includes(2), 5_000, "the marker");
     expect(received).toEqual([1, 2]);
   });

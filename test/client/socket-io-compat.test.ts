@@ -5,34 +5,26 @@
  * refused extra arguments, one delivery per publish however many rooms it named, `onAny` without
  * the hub's own frames, and rooms held by hooks that a `leave-room` elsewhere cannot close.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test, vi } from "vitest";
+import { afterEach, describe, expect, test, vi } from "vitest";
 import { type ConnectOptions, connect, RoomcastError, type RoomcastSocket } from "../../client/index";
-import { type Hub, startHub } from "../support/hub-process";
-import { freshId, publisherFor, record, signToken, waitFor } from "./helpers";
+import { startHub } from "../support/hub-process";
+import { freshId, hubForFile, publisherFor, record, signToken, waitFor } from "./helpers";
 
-let hub: Hub;
-const sockets: RoomcastSocket[] = [];
-beforeAll(async () => {
-  hub = await startHub();
-});
-afterAll(async () => {
-  await hub?.stop();
-});
+const fixture = hubForFile();
 afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.disconnect();
   vi.restoreAllMocks();
 });
 
 async function open(roles: string[] = [], options: Partial<ConnectOptions> = {}) {
   const sub = freshId("u");
   const token = await signToken({ sub, roles });
-  const socket = connect(hub.url, {
+  const socket = connect(fixture.hub.url, {
     auth: () => token,
     minReconnectionDelayMs: 50,
     maxReconnectionDelayMs: 200,
     ...options,
   });
-  sockets.push(socket);
+  fixture.keep(socket);
   return { socket, sub, personal: `user-${sub}`, token };
 }
 
@@ -94,7 +86,7 @@ describe("the socket as a whole", () => {
     try {
       const token = await signToken({ roles: [] });
       const socket = connect(restartable.url, { auth: { token }, reconnectionDelay: 100, reconnectionDelayMax: 300 });
-      sockets.push(socket);
+      fixture.keep(socket);
       await waitFor(() => socket.connected, 10_000, "the first connection");
       const seen: string[] = [];
       socket.io.on("reconnect_attempt", (attempt) => seen.push(`attempt ${attempt}`));
@@ -119,7 +111,7 @@ describe("the socket as a whole", () => {
     const token = await signToken({ roles: [] });
     // Nothing listens on this port: every attempt fails.
     const socket = connect("http://127.0.0.1:9", { auth: token, reconnectionAttempts: 2, reconnectionDelay: 20 });
-    sockets.push(socket);
+    fixture.keep(socket);
     const failed = vi.fn();
     socket.io.on("reconnect_failed", failed);
     const errors = record(socket, "connect_error");
@@ -164,13 +156,13 @@ describe("options and auth", () => {
   test("auth accepts Socket.io's callback form", async () => {
     const token = await signToken({ roles: [] });
     const reasons: string[] = [];
-    const socket = connect(hub.url, {
+    const socket = connect(fixture.hub.url, {
       auth: (cb) => {
         reasons.push(cb.reason);
         setTimeout(() => cb({ token }), 10);
       },
     });
-    sockets.push(socket);
+    fixture.keep(socket);
     await waitFor(() => socket.connected, 5_000, "a connection with the called-back token");
     expect(reasons).toEqual(["connect"]);
   });
@@ -179,7 +171,7 @@ describe("options and auth", () => {
     const warn = vi.spyOn(console, "warn").mockImplementation(() => {});
     const token = await signToken();
     const options = { auth: token, autoConnect: false, reconnectDelay: 100 };
-    sockets.push(connect(hub.url, options as ConnectOptions));
+    fixture.keep(connect(fixture.hub.url, options as ConnectOptions));
     expect(warn).toHaveBeenCalledWith(expect.stringContaining("unknown connect() option reconnectDelay"));
   });
 
@@ -192,7 +184,7 @@ describe("options and auth", () => {
       timeout: 5_000,
       transports: ["websocket"],
     });
-    sockets.push(socket);
+    fixture.keep(socket);
     const scheduled = record(socket, "room:reconnect_scheduled");
     await scheduled.waitFor(3, 10_000);
     for (const call of scheduled.calls) {
@@ -215,7 +207,7 @@ describe("delivery", () => {
     const stops = [order, "restaurant-kitchen"].map((room) =>
       socket.onRoomEvent(room, (event, _data, from) => perRoom.push(`${event}@${from}`)),
     );
-    const publisher = publisherFor(hub);
+    const publisher = publisherFor(fixture.hub);
     const result = await publisher
       .to(order)
       .to("restaurant-kitchen")
@@ -234,7 +226,7 @@ describe("delivery", () => {
   test("onAny never sees the hub's joined and closing frames", async () => {
     const { socket, sub } = await open([]);
     const room = `order-${freshId()}`;
-    const publisher = publisherFor(hub);
+    const publisher = publisherFor(fixture.hub);
     await publisher.grant(room, sub);
     const any: string[] = [];
     socket.onAny((event) => any.push(event));
@@ -271,7 +263,7 @@ describe("delivery", () => {
     const other: string[] = [];
     socket.on("notification", (data) => other.push(data.title));
     const stop = socket.listen({ notification: (data) => titles.push(data.title) });
-    const publisher = publisherFor(hub);
+    const publisher = publisherFor(fixture.hub);
     await publisher.to(personal).emit("notification", { title: "one", body: "" });
     await waitFor(() => other.length === 1);
     stop();
