@@ -4,10 +4,10 @@
  * answers with the same status and error code. It is asked only after a failure, never before
  * a connection, so a healthy client costs the hub nothing extra.
  */
-import { z } from "zod";
-import { ErrorCode } from "../src/protocol";
-import { RoomcastError } from "./errors";
-import { accessCheckUrl } from "./room-url";
+import * as v from "valibot";
+import { ErrorCode } from "../src/protocol.js";
+import { RoomcastError } from "./errors.js";
+import { accessCheckUrl } from "./room-url.js";
 
 export type AccessVerdict =
   /** The hub would admit this token now: the failure was transient. */
@@ -39,7 +39,7 @@ export function readRetryAfter(value: string | null, now = Date.now()): number |
 }
 
 const REFUSAL_STATUSES = new Set([400, 401, 403, 426]);
-const errorAnswerSchema = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+const errorAnswerSchema = v.object({ error: v.object({ code: v.string(), message: v.string() }) });
 
 export interface AccessCheckInput {
   base: string;
@@ -75,12 +75,12 @@ export async function checkAccess(input: AccessCheckInput): Promise<AccessVerdic
   } catch {
     // Not the hub's JSON: judged by the status alone below.
   }
-  const parsed = errorAnswerSchema.safeParse(body);
+  const parsed = v.safeParse(errorAnswerSchema, body);
   const status = response.status;
   if (status === 429) {
     const retryAfterMs = readRetryAfter(response.headers.get("Retry-After")) ?? DEFAULT_RETRY_AFTER_MS;
     const error = parsed.success
-      ? new RoomcastError(parsed.data.error.code, parsed.data.error.message, { status, room })
+      ? new RoomcastError(parsed.output.error.code, parsed.output.error.message, { status, room })
       : new RoomcastError(ErrorCode.rateLimited, `the hub is rate limiting attempts to open ${room}`, { status, room });
     return { kind: "limited", error, retryAfterMs };
   }
@@ -91,7 +91,7 @@ export async function checkAccess(input: AccessCheckInput): Promise<AccessVerdic
     });
     return { kind: "unknown", error };
   }
-  const { code, message } = parsed.data.error;
+  const { code, message } = parsed.output.error;
   const error = new RoomcastError(code, message, { status, room });
   if (code === ErrorCode.tokenExpired) return { kind: "expired", error };
   if (REFUSAL_STATUSES.has(status)) return { kind: "refused", error };

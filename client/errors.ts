@@ -2,7 +2,7 @@
  * The one error type of the client library, thrown by `emitWithAck` and the publisher and
  * passed to `connect_error` listeners and join acks.
  */
-import type { ErrorCode } from "../src/protocol";
+import type { ErrorCode } from "../src/protocol.js";
 
 /**
  * Codes the client itself produces, next to the hub's `ErrorCode`s.

@@ -9,9 +9,9 @@ import type {
   ServerEvent,
   ServerEventPayloads,
   ServerToClientEvents,
-} from "../src/protocol";
-import type { RoomcastError } from "./errors";
-import type { RecoveryFailedInfo } from "./room-cursor";
+} from "../src/protocol.js";
+import type { RoomcastError } from "./errors.js";
+import type { RecoveryFailedInfo } from "./room-cursor.js";
 
 /**
  * Why a room's socket went away.
@@ -40,10 +40,10 @@ export type DisconnectReason =
   | "server_closed";
 
 /**
- * What `reconnect_attempt` listeners learn besides the attempt number.
+ * What `room:reconnect_attempt` listeners learn besides the attempt number.
  *
  * @example
- * socket.on("reconnect_attempt", (attempt, { room, delayMs }: ReconnectAttemptInfo) =>
+ * socket.on("room:reconnect_attempt", (attempt, { room, delayMs }: ReconnectAttemptInfo) =>
  *   console.info(`retry #${attempt} of ${room} after ${delayMs} ms`),
  * );
  */
@@ -55,31 +55,91 @@ export interface ReconnectAttemptInfo {
 }
 
 /**
- * Connection lifecycle, per room: every listener learns which room it is about.
+ * What `room:reconnect_scheduled` listeners learn: when the next attempt starts.
  *
  * @example
- * const onConnect: LifecycleEvents["connect"] = (room) => console.info("joined", room);
- * socket.on("connect", onConnect);
+ * socket.on("room:reconnect_scheduled", ({ room, at }: ReconnectScheduledInfo) => showRetryAt(room, at));
  */
-export interface LifecycleEvents {
-  /** A room's socket joined (first time or again). */
-  connect: (room: string) => void;
-  disconnect: (reason: DisconnectReason, room: string) => void;
-  /** An attempt to open a room failed; `error.code` is the hub's code, `error.willRetry` says what happens next. */
+export interface ReconnectScheduledInfo {
+  room: string | undefined;
+  /** The attempt that will start, counting from 1 since the room was last joined. */
+  attempt: number;
+  delayMs: number;
+  /** When it starts (ms since the epoch). */
+  at: number;
+}
+
+/**
+ * The socket as a whole, like Socket.io's: it is connected while its personal room is joined.
+ * Each fires exactly once per transition, however many rooms the socket holds.
+ *
+ * @example
+ * socket.on("connect", () => console.info("online as", socket.id));
+ * socket.on("disconnect", (reason: DisconnectReason) => console.info("offline:", reason));
+ */
+export interface SocketEvents {
+  /** The personal room joined: first time, and again after every reconnection. */
+  connect: () => void;
+  /** The personal room's socket went away (or `disconnect()` was called while connected). */
+  disconnect: (reason: DisconnectReason) => void;
+  /** An attempt to connect (open the personal room) failed; `error.willRetry` says what happens next. */
   connect_error: (error: RoomcastError) => void;
+}
+
+/**
+ * The lifecycle of each room socket, under its own names; every listener learns the room.
+ *
+ * @example
+ * const onJoin: RoomLifecycleEvents["room:connect"] = (room) => console.info("joined", room);
+ * socket.on("room:connect", onJoin);
+ */
+export interface RoomLifecycleEvents {
+  /** A room's socket joined (first time or again). */
+  "room:connect": (room: string) => void;
+  "room:disconnect": (reason: DisconnectReason, room: string) => void;
+  /** An attempt to open a room failed; `error.code` is the hub's code, `error.willRetry` says what happens next. */
+  "room:connect_error": (error: RoomcastError) => void;
+  /** A retry is scheduled: `at` is when it starts. */
+  "room:reconnect_scheduled": (info: ReconnectScheduledInfo) => void;
   /** A new attempt starts, `attempt` counting from 1 since the room was last joined. */
-  reconnect_attempt: (attempt: number, info: ReconnectAttemptInfo) => void;
+  "room:reconnect_attempt": (attempt: number, info: ReconnectAttemptInfo) => void;
   /** A room joined again after `attempt` attempts. */
-  reconnect: (attempt: number, room: string) => void;
+  "room:reconnect": (attempt: number, room: string) => void;
   /** `reconnectionAttempts` were used up; the room is dropped. */
-  reconnect_failed: (error: RoomcastError) => void;
+  "room:reconnect_failed": (error: RoomcastError) => void;
   /**
    * A room rejoined but the hub could not replay what was missed (`joined` said `recovered: false`):
-   * events may be lost, so refetch the room's state. Fired right after that rejoin's `connect`.
+   * events may be lost, so refetch the room's state. Fired right after that rejoin's `room:connect`.
    */
   recovery_failed: (info: RecoveryFailedInfo, room: string) => void;
 }
+
+/**
+ * Everything the client itself emits (as opposed to room events from the hub).
+ *
+ * @example
+ * const events: (keyof LifecycleEvents)[] = ["connect", "room:disconnect", "recovery_failed"];
+ */
+export interface LifecycleEvents extends SocketEvents, RoomLifecycleEvents {}
 export type LifecycleEvent = keyof LifecycleEvents;
+
+/**
+ * Events of `socket.io`, the Socket.io-style manager: reconnection of the socket as a whole
+ * (its personal room).
+ *
+ * @example
+ * socket.io.on("reconnect", (attempt: number) => console.info(`back after ${attempt} attempts`));
+ */
+export interface ManagerEvents {
+  /** A reconnection attempt starts. */
+  reconnect_attempt: (attempt: number) => void;
+  /** Reconnected after `attempt` attempts. */
+  reconnect: (attempt: number) => void;
+  /** A reconnection attempt failed. */
+  reconnect_error: (error: RoomcastError) => void;
+  /** `reconnectionAttempts` were used up: the socket stays disconnected. */
+  reconnect_failed: () => void;
+}
 
 /**
  * Payloads of every room event a client can listen to: the protocol's `ServerEventPayloads`.
@@ -192,13 +252,47 @@ export type EmitWithAckArgs<E extends EmitEvent> = undefined extends EmitPayload
  */
 export type AnyRoomListener = (event: string, data: unknown, room: string) => void;
 
-/** Event names the client reserves: the hub never names a room event like these. */
+/** Event names the client reserves: a room event named like one of these is never delivered. */
 export const LIFECYCLE_EVENTS: ReadonlySet<string> = new Set<LifecycleEvent>([
   "connect",
   "disconnect",
   "connect_error",
-  "reconnect_attempt",
-  "reconnect",
-  "reconnect_failed",
+  "room:connect",
+  "room:disconnect",
+  "room:connect_error",
+  "room:reconnect_scheduled",
+  "room:reconnect_attempt",
+  "room:reconnect",
+  "room:reconnect_failed",
   "recovery_failed",
 ]);
+
+/** Frames of the hub's own machinery: listeners may ask for them by name, `onAny` never sees them. */
+export const INTERNAL_EVENTS: ReadonlySet<string> = new Set(["joined", "closing"]);
+
+/**
+ * Socket.io's ack with a timeout: the error first (`timeout`, or the hub's error), then the result.
+ *
+ * @example
+ * socket.timeout(2_000).emit("room:info", undefined, (error, info) => (error ? retry() : show(info)));
+ */
+export type TimeoutAckCallback<R> = (error: RoomcastError | null, result?: R) => void;
+
+/**
+ * The arguments of `socket.timeout(ms).emit` after the event name.
+ *
+ * @example
+ * const args: TimeoutEmitArgs<"room:info"> = [undefined, (error, info) => console.log(error ?? info)];
+ */
+export type TimeoutEmitArgs<E extends EmitEvent> = undefined extends EmitPayloads[E]
+  ? [data?: EmitPayloads[E], ack?: TimeoutAckCallback<EmitAcks[E]>]
+  : [data: EmitPayloads[E], ack?: TimeoutAckCallback<EmitAcks[E]>];
+
+/**
+ * Listeners by event name, for `socket.listen`, which returns the function that removes them all.
+ *
+ * @example
+ * const stop = socket.listen({ connect: () => setOnline(true), disconnect: () => setOnline(false) });
+ * stop();
+ */
+export type ListenerMap = { [E in ListenEvent]?: ListenEvents[E] | undefined };

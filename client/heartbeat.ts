@@ -2,7 +2,7 @@
  * Liveness of one open socket. A half-open TCP connection (common on mobile networks) looks open
  * forever; only a missing answer to a heartbeat reveals it.
  */
-import { HEARTBEAT_FRAME } from "../src/protocol";
+import { HEARTBEAT_FRAME } from "../src/protocol.js";
 
 export interface HeartbeatOptions {
   /** 0 turns heartbeats off. */

@@ -6,6 +6,7 @@
 
 // The wire types the socket's events carry, so that apps need not import the hub's protocol module.
 export type {
+  AppEventPayloads,
   ChatAuthor,
   ChatHistory,
   ChatMessage,
@@ -20,12 +21,17 @@ export type {
   LiveUsersUpdate,
   NewOrder,
   Notification,
+  NotificationInput,
   NotificationRead,
+  OrderItem,
+  OrderItemOption,
   OrderStatusUpdated,
+  PublishableEvent,
+  PublishablePayloads,
   RoomInfo,
-} from "../src/protocol";
-export { Backoff, type BackoffOptions } from "./backoff";
-export { type ClientErrorCode, RoomcastError, type RoomcastErrorCode } from "./errors";
+} from "../src/protocol.js";
+export { Backoff, type BackoffOptions } from "./backoff.js";
+export { type ClientErrorCode, RoomcastError, type RoomcastErrorCode } from "./errors.js";
 export type {
   AckCallback,
   AnyRoomListener,
@@ -38,12 +44,35 @@ export type {
   LifecycleEvents,
   ListenEvent,
   ListenEvents,
+  ListenerMap,
+  ManagerEvents,
   ReconnectAttemptInfo,
+  ReconnectScheduledInfo,
   RoomAck,
   RoomEvent,
   RoomEventListeners,
   RoomEventPayloads,
-} from "./events";
-export type { RecoveryFailedInfo } from "./room-cursor";
-export { type ConnectOptions, connect, RoomcastSocket, type RoomEmitter, type RoomState } from "./socket";
-export { type AuthContext, type AuthFunction, type AuthOption, readTokenClaims, type TokenClaims } from "./token";
+  RoomLifecycleEvents,
+  SocketEvents,
+  TimeoutAckCallback,
+  TimeoutEmitArgs,
+} from "./events.js";
+export type { RecoveryFailedInfo } from "./room-cursor.js";
+export {
+  type ConnectOptions,
+  connect,
+  io,
+  type Manager,
+  RoomcastSocket,
+  type RoomEmitter,
+  type RoomState,
+  type TimeoutEmitter,
+} from "./socket.js";
+export {
+  type AuthContext,
+  type AuthFunction,
+  type AuthOption,
+  type AuthRequest,
+  readTokenClaims,
+  type TokenClaims,
+} from "./token.js";

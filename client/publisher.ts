@@ -1,35 +1,55 @@
 /**
  * The backend side: publishes events to rooms and grants or revokes access through the hub's
- * internal API. Transient failures (network errors, 5xx, 429) are retried with jittered backoff a
- * bounded number of times; any other 4xx is the caller's mistake and is never retried.
+ * internal API. Transient failures (network errors, 5xx, 429) are retried with jittered backoff
+ * for up to a minute by default (a hub deploy or restart is ridden out); any other 4xx is the
+ * caller's mistake and is never retried. Backends that must not lose an event across their own
+ * restarts put it in an outbox first (`outbox.ts`).
  *
  * Every publish carries an idempotency `id`, one per `emit()` call, reused by every retry and
  * every call of a split: the hub delivers an id at most once per room, so retries never deliver
  * twice, even when a request reached the hub and only its answer was lost.
  */
-import { z } from "zod";
-import { type BroadcastResult, LIMITS, type PublishableEvent, type PublishablePayloads } from "../src/protocol";
-import { readRetryAfter } from "./access-check";
-import { Backoff } from "./backoff";
-import { RoomcastError, type RoomcastErrorCode } from "./errors";
-import { randomId } from "./ids";
-import { httpUrl } from "./room-url";
+import * as v from "valibot";
+import { type BroadcastResult, LIMITS, type PublishableEvent, type PublishablePayloads } from "../src/protocol.js";
+import { readRetryAfter } from "./access-check.js";
+import { Backoff } from "./backoff.js";
+import { RoomcastError, type RoomcastErrorCode } from "./errors.js";
+import { randomId } from "./ids.js";
+import { httpUrl } from "./room-url.js";
 
 /**
- * How the publisher retries transient failures.
+ * How the publisher retries transient failures (network errors, 5xx, 429): with jittered
+ * backoff, no sooner than a `Retry-After`, until `maxElapsedMs` have passed since the first
+ * attempt (or `attempts` were made). The defaults ride out a deploy or a restart of the hub.
  *
  * @example
- * createPublisher({ url, secret, retry: { attempts: 6, minDelayMs: 500, maxDelayMs: 10_000 } });
+ * createPublisher({ url, secret, retry: { maxElapsedMs: 120_000, maxDelayMs: 10_000 } });
  */
 export interface PublisherRetryOptions {
-  /** Attempts in total, the first one included. Default 4. */
+  /** Attempts in total, the first one included. Default unlimited: `maxElapsedMs` bounds them. */
   attempts?: number;
-  /** Default 200 ms. */
+  /** Longest time to keep retrying, from the first attempt. Default 60000 ms. */
+  maxElapsedMs?: number;
+  /** Default 250 ms. */
   minDelayMs?: number;
   /** Default 5000 ms. */
   maxDelayMs?: number;
   random?: () => number;
 }
+
+/**
+ * The publisher's default retry settings: at least 30 s of hub unavailability (a deploy, a
+ * crash and restart) is ridden out.
+ *
+ * @example
+ * console.info(`publishes keep retrying for ${PUBLISHER_RETRY_DEFAULTS.maxElapsedMs / 1000} s`);
+ */
+export const PUBLISHER_RETRY_DEFAULTS = {
+  attempts: Number.POSITIVE_INFINITY,
+  maxElapsedMs: 60_000,
+  minDelayMs: 250,
+  maxDelayMs: 5_000,
+} as const;
 
 /**
  * Options of `createPublisher()`.
@@ -180,16 +200,16 @@ export interface Publisher {
   revoke(room: string, userId: string): Promise<MembershipResult>;
 }
 
-const errorAnswerSchema = z.object({
-  error: z.object({ code: z.string(), message: z.string() }),
-  delivered: z.record(z.string(), z.number()).optional(),
+const errorAnswerSchema = v.object({
+  error: v.object({ code: v.string(), message: v.string() }),
+  delivered: v.optional(v.record(v.string(), v.number())),
 });
-const broadcastAnswerSchema = z.object({ delivered: z.record(z.string(), z.number()) });
-const membershipAnswerSchema = z.object({
-  room: z.string(),
-  userId: z.string(),
-  granted: z.boolean(),
-  closed: z.number().optional(),
+const broadcastAnswerSchema = v.object({ delivered: v.record(v.string(), v.number()) });
+const membershipAnswerSchema = v.object({
+  room: v.string(),
+  userId: v.string(),
+  granted: v.boolean(),
+  closed: v.optional(v.number()),
 });
 
 /** Longest idempotency id the hub accepts. */
@@ -212,7 +232,8 @@ type Attempt<T> =
  */
 export function createPublisher(options: PublisherOptions): Publisher {
   const fetchFn = options.fetch ?? ((input, init) => globalThis.fetch(input, init));
-  const attempts = Math.max(1, options.retry?.attempts ?? 4);
+  const attempts = Math.max(1, options.retry?.attempts ?? PUBLISHER_RETRY_DEFAULTS.attempts);
+  const maxElapsedMs = options.retry?.maxElapsedMs ?? PUBLISHER_RETRY_DEFAULTS.maxElapsedMs;
   const timeoutMs = options.timeoutMs ?? 10_000;
 
   async function call(method: string, path: string, body: unknown): Promise<Attempt<unknown>> {
@@ -240,17 +261,19 @@ export function createPublisher(options: PublisherOptions): Publisher {
     }
     if (response.ok) return { ok: true, value: json };
     const status = response.status;
-    const parsed = errorAnswerSchema.safeParse(json);
+    const parsed = v.safeParse(errorAnswerSchema, json);
     const error = parsed.success
-      ? new PublishError(parsed.data.error.code, parsed.data.error.message, {
+      ? new PublishError(parsed.output.error.code, parsed.output.error.message, {
           status,
-          delivered: parsed.data.delivered,
+          delivered: parsed.output.delivered,
         })
       : new PublishError("invalid_response", `the hub answered ${status} without an error body`, { status });
     // 429: the hub's abuse limit; retried no sooner than it asks.
     if (status === 429)
       return { ok: false, error, retryable: true, retryAfterMs: readRetryAfter(response.headers.get("Retry-After")) };
-    return { ok: false, error, retryable: status >= 500 };
+    // A 503 during a deploy may say when to come back, too.
+    const retryAfterMs = status >= 500 ? readRetryAfter(response.headers.get("Retry-After")) : undefined;
+    return { ok: false, error, retryable: status >= 500, retryAfterMs };
   }
 
   /** Runs `once` until it succeeds, fails for good, or the attempts are used up. */
@@ -260,15 +283,20 @@ export function createPublisher(options: PublisherOptions): Publisher {
     id?: string,
   ): Promise<T> {
     const backoff = new Backoff({
-      minDelayMs: options.retry?.minDelayMs ?? 200,
-      maxDelayMs: options.retry?.maxDelayMs ?? 5_000,
+      minDelayMs: options.retry?.minDelayMs ?? PUBLISHER_RETRY_DEFAULTS.minDelayMs,
+      maxDelayMs: options.retry?.maxDelayMs ?? PUBLISHER_RETRY_DEFAULTS.maxDelayMs,
       random: options.retry?.random,
     });
+    const started = Date.now();
     for (let attempt = 1; ; attempt++) {
       const result = await once();
       if (result.ok) return result.value;
       if (!result.retryable || attempt >= attempts) throw result.error.annotate(attempt, delivered, id);
-      const delayMs = Math.max(backoff.next(), result.retryAfterMs ?? 0);
+      let delayMs = Math.max(backoff.next(), result.retryAfterMs ?? 0);
+      const left = started + maxElapsedMs - Date.now();
+      if (left <= 0) throw result.error.annotate(attempt, delivered, id);
+      // The last attempt goes out as the budget ends rather than not at all.
+      delayMs = Math.min(delayMs, left);
       options.onRetry?.({ attempt: attempt + 1, delayMs, error: result.error });
       await new Promise((done) => setTimeout(done, delayMs));
     }
@@ -283,7 +311,9 @@ export function createPublisher(options: PublisherOptions): Publisher {
     if (rooms.length === 0) {
       throw new PublishError("bad_request", "name at least one room: publisher.to(room).emit(...)", { attempts: 0 });
     }
-    const id = publish.id ?? randomId();
+    // A notification's id is its publish id (the hub refuses two different ones).
+    const own = event === "notification" ? (data as { id?: unknown } | null)?.id : undefined;
+    const id = publish.id ?? (typeof own === "string" ? own : randomId());
     if (typeof id !== "string" || id.length < 1 || id.length > MAX_ID_LENGTH) {
       throw new PublishError("bad_request", `a publish id is 1-${MAX_ID_LENGTH} characters`, { attempts: 0 });
     }
@@ -302,14 +332,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
             remaining = remaining.filter((room) => !(room in reached));
             return result;
           }
-          const answer = broadcastAnswerSchema.safeParse(result.value);
+          const answer = v.safeParse(broadcastAnswerSchema, result.value);
           if (!answer.success) {
             const error = new PublishError("invalid_response", "the hub's broadcast answer has no delivered map", {
               status: 200,
             });
             return { ok: false, error, retryable: false };
           }
-          Object.assign(delivered, answer.data.delivered);
+          Object.assign(delivered, answer.output.delivered);
           return { ok: true, value: undefined };
         },
         delivered,
@@ -324,14 +354,14 @@ export function createPublisher(options: PublisherOptions): Publisher {
     return withRetries(async () => {
       const result = await call(method, path, undefined);
       if (!result.ok) return result;
-      const answer = membershipAnswerSchema.safeParse(result.value);
+      const answer = v.safeParse(membershipAnswerSchema, result.value);
       if (!answer.success) {
         const error = new PublishError("invalid_response", "the hub's membership answer is not readable", {
           status: 200,
         });
         return { ok: false, error, retryable: false };
       }
-      return { ok: true, value: answer.data };
+      return { ok: true, value: answer.output };
     });
   }
 

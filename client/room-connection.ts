@@ -8,17 +8,17 @@
  * retry) from a network failure (retry).
  */
 import ReconnectingWebSocket from "partysocket/ws";
-import { CloseCode } from "../src/protocol";
-import { type AccessVerdict, checkAccess } from "./access-check";
-import { Backoff } from "./backoff";
-import { invokeSafely } from "./emitter";
-import { RoomcastError } from "./errors";
-import type { DisconnectReason, LifecycleEvents, RoomAck } from "./events";
-import { readServerFrames } from "./frames";
-import { Heartbeat } from "./heartbeat";
-import { type JoinOutcome, type ResumeQuery, RoomCursor } from "./room-cursor";
-import { roomSocketUrl } from "./room-url";
-import { type AuthContext, readTokenClaims, type TokenSource } from "./token";
+import { CloseCode } from "../src/protocol.js";
+import { type AccessVerdict, checkAccess } from "./access-check.js";
+import { Backoff } from "./backoff.js";
+import { invokeSafely } from "./emitter.js";
+import { RoomcastError } from "./errors.js";
+import type { DisconnectReason, RoomAck, RoomLifecycleEvents } from "./events.js";
+import { readServerFrames } from "./frames.js";
+import { Heartbeat } from "./heartbeat.js";
+import { type JoinOutcome, type ResumeQuery, RoomCursor } from "./room-cursor.js";
+import { roomSocketUrl } from "./room-url.js";
+import { type AuthContext, readTokenClaims, type TokenSource } from "./token.js";
 
 export interface ConnectionSettings {
   reconnection: boolean;
@@ -41,8 +41,13 @@ export interface RoomHost {
   readonly settings: ConnectionSettings;
   readonly tokens: TokenSource;
   nextAckId(): number;
-  deliver(event: string, data: unknown, room: string): void;
-  lifecycle<E extends keyof LifecycleEvents>(event: E, ...args: Parameters<LifecycleEvents[E]>): void;
+  deliver(event: string, data: unknown, room: string, publishId: string | undefined): void;
+  /** A room lifecycle event of `from`; the socket also turns its personal room's into the socket's own. */
+  lifecycle<E extends keyof RoomLifecycleEvents>(
+    from: RoomConnection,
+    event: E,
+    ...args: Parameters<RoomLifecycleEvents[E]>
+  ): void;
   /** The connection is finished for good (refused, revoked, given up, left). */
   ended(connection: RoomConnection): void;
 }
@@ -97,10 +102,14 @@ export class RoomConnection {
   /** The single token refresh allowed after an expiry is spent. */
   private refreshed = false;
   private tokenReason: AuthContext["reason"] = "connect";
+  /** Why the current attempt's token was asked for. */
+  private attemptReason: AuthContext["reason"] = "connect";
   private lostHeartbeat = false;
   /** The code of a `closing` frame, which wins over the code of the close that follows it. */
   private announcedClose: number | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the scheduled retry starts (ms since the epoch), while one is scheduled. */
+  nextAttemptAt: number | null = null;
   private watchdog: ReturnType<typeof setTimeout> | undefined;
   private joinWaiters: RoomAck[] = [];
   private readonly pending = new Map<number, PendingAck>();
@@ -167,7 +176,7 @@ export class RoomConnection {
     this.failures = 0;
     this.backoff.reset();
     this.failSent(new RoomcastError("disconnected", "the socket was disconnected by the client", { room: this.name }));
-    if (wasJoined && this.name) this.host.lifecycle("disconnect", "client", this.name);
+    if (wasJoined && this.name) this.host.lifecycle(this, "room:disconnect", "client", this.name);
   }
 
   /** Ends the room for good: `leave-room`, or a final refusal. */
@@ -181,12 +190,17 @@ export class RoomConnection {
     this.queue = [];
     for (const ack of this.joinWaiters.splice(0)) invokeSafely(ack, [false, error], "join-room ack");
     // Only `leave-room` closes a joined room; every other end comes after a drop was reported.
-    if (wasJoined && this.name) this.host.lifecycle("disconnect", "client", this.name);
+    if (wasJoined && this.name) this.host.lifecycle(this, "room:disconnect", "client", this.name);
     this.host.ended(this);
   }
 
   /** Sends a client frame now if joined, else once joined; `ack` gets the hub's answer. */
-  send(event: string, data: unknown, ack?: { resolve: (data: unknown) => void; reject: (e: RoomcastError) => void }) {
+  send(
+    event: string,
+    data: unknown,
+    ack?: { resolve: (data: unknown) => void; reject: (e: RoomcastError) => void },
+    timeoutMs = this.host.settings.ackTimeoutMs,
+  ) {
     const room = this.name;
     if (this.phase === "closed") {
       if (ack) queueMicrotask(() => ack.reject(new RoomcastError("not_joined", `${room} is not joined`, { room })));
@@ -198,8 +212,8 @@ export class RoomConnection {
       id = ackId;
       const timer = setTimeout(() => {
         this.queue = this.queue.filter((frame) => frame.ack !== ackId);
-        this.settle(ackId, new RoomcastError("timeout", `no answer to "${event}" within the ack timeout`, { room }));
-      }, this.host.settings.ackTimeoutMs);
+        this.settle(ackId, new RoomcastError("timeout", `no answer to "${event}" within ${timeoutMs} ms`, { room }));
+      }, timeoutMs);
       this.pending.set(ackId, { ...ack, timer, sent: false });
     }
     const text = JSON.stringify(id === undefined ? { event, data } : { event, data, ack: id });
@@ -221,13 +235,14 @@ export class RoomConnection {
 
   private async runAttempt(): Promise<void> {
     const generation = ++this.generation;
+    this.attemptReason = this.tokenReason;
     this.phase = "connecting";
     this.joinedThisAttempt = false;
     this.attemptToken = undefined;
     this.armWatchdog(generation);
     let token: string;
     try {
-      token = await this.host.tokens.get(this.tokenReason);
+      token = await this.host.tokens.get(this.tokenReason, this.host.settings.connectTimeoutMs);
     } catch (error) {
       if (generation !== this.generation) return;
       const failure =
@@ -310,12 +325,18 @@ export class RoomConnection {
     this.phase = "waiting";
     if (Date.now() - this.joinedAt >= STABLE_AFTER_MS) this.backoff.reset();
     this.failSent(new RoomcastError("disconnected", `the socket to ${room} dropped (${reason})`, { room }));
-    this.host.lifecycle("disconnect", reason, room);
+    this.host.lifecycle(this, "room:disconnect", reason, room);
     if (code === CloseCode.accessRevoked) {
       this.close(new RoomcastError("access_revoked", `access to ${room} was revoked`, { status: 403, room }));
       return;
     }
     if (code === CloseCode.tokenExpired) {
+      const final = this.expiredForGood();
+      if (final) {
+        this.host.lifecycle(this, "room:connect_error", final.withRetry(false));
+        this.close(final);
+        return;
+      }
       // A normal resume: one refresh, no backoff.
       this.refreshed = true;
       this.tokenReason = "token_expired";
@@ -345,14 +366,17 @@ export class RoomConnection {
       });
       if (generation !== this.generation || this.phase === "closed" || this.phase === "idle") return;
       if (result.kind === "expired") {
-        if (!this.refreshed) {
+        if (!this.host.tokens.refreshable) {
+          verdict = { kind: "refused", error: fixedTokenExpired(room) };
+        } else if (!this.refreshed) {
           this.refreshed = true;
           this.tokenReason = "token_expired";
-          this.host.lifecycle("connect_error", result.error.withRetry(true));
+          this.host.lifecycle(this, "room:connect_error", result.error.withRetry(true));
           this.retry(0, true);
           return;
+        } else {
+          verdict = { kind: "refused", error: result.error };
         }
-        verdict = { kind: "refused", error: result.error };
       } else if (result.kind === "admitted") {
         const message = `the socket to ${room} closed before joining, though the hub admits this token`;
         verdict = { kind: "unknown", error: new RoomcastError("network_error", message, { room }) };
@@ -361,12 +385,12 @@ export class RoomConnection {
       }
     }
     if (verdict.kind === "refused") {
-      this.host.lifecycle("connect_error", verdict.error.withRetry(false));
+      this.host.lifecycle(this, "room:connect_error", verdict.error.withRetry(false));
       this.close(verdict.error);
       return;
     }
     const willRetry = this.canRetry();
-    this.host.lifecycle("connect_error", verdict.error.withRetry(willRetry));
+    this.host.lifecycle(this, "room:connect_error", verdict.error.withRetry(willRetry));
     if (!willRetry) {
       this.giveUp(verdict.error);
       return;
@@ -378,6 +402,21 @@ export class RoomConnection {
       delayMs = Math.max(delayMs, verdict.retryAfterMs + Math.round(random() * minReconnectionDelayMs));
     }
     this.retry(delayMs, false);
+  }
+
+  /**
+   * After a 4001: the error that ends the room when a new token cannot help, so that an expired
+   * token never storms the hub (accept, close, reconnect, ...). A fixed token cannot be refreshed;
+   * a refreshed token that expired again at once was already expired when auth gave it.
+   */
+  private expiredForGood(): RoomcastError | null {
+    const room = this.name as string;
+    if (!this.host.tokens.refreshable) return fixedTokenExpired(room);
+    if (this.attemptReason === "token_expired" && Date.now() - this.joinedAt < STABLE_AFTER_MS) {
+      const message = `auth gave a token for ${room} that had already expired: return a fresh one when reason is "token_expired"`;
+      return new RoomcastError("token_expired", message, { status: 401, room });
+    }
+    return null;
   }
 
   private canRetry(): boolean {
@@ -395,10 +434,14 @@ export class RoomConnection {
     const attempt = this.failures;
     this.phase = "waiting";
     clearTimeout(this.retryTimer);
+    const at = Date.now() + delayMs;
+    this.nextAttemptAt = at;
+    this.host.lifecycle(this, "room:reconnect_scheduled", { room: this.name, attempt, delayMs, at });
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
+      this.nextAttemptAt = null;
       if (this.phase !== "waiting") return;
-      this.host.lifecycle("reconnect_attempt", attempt, { room: this.name, delayMs });
+      this.host.lifecycle(this, "room:reconnect_attempt", attempt, { room: this.name, delayMs });
       void this.runAttempt();
     }, delayMs);
   }
@@ -413,7 +456,7 @@ export class RoomConnection {
         cause: last ?? undefined,
       },
     );
-    this.host.lifecycle("reconnect_failed", error);
+    this.host.lifecycle(this, "room:reconnect_failed", error);
     this.close(error);
   }
 
@@ -443,7 +486,7 @@ export class RoomConnection {
           // Seen already (a replay overlapping what arrived live): the app gets each event once.
           if (!this.cursor.accept(frame.seq, frame.epoch)) break;
           // Events are attributed to the socket's room: one socket, one room.
-          this.host.deliver(frame.event, frame.data, this.name as string);
+          this.host.deliver(frame.event, frame.data, this.name as string, frame.publishId);
           if (frame.event === "closing") this.onHubClosing(frame.data);
           break;
       }
@@ -476,11 +519,11 @@ export class RoomConnection {
     this.heartbeat.start();
     for (const frame of this.queue.splice(0)) this.transmit(frame);
     for (const ack of this.joinWaiters.splice(0)) invokeSafely(ack, [true], "join-room ack");
-    if (attempts > 0) this.host.lifecycle("reconnect", attempts, room);
-    this.host.lifecycle("connect", room);
-    this.host.deliver("joined", data, room);
+    if (attempts > 0) this.host.lifecycle(this, "room:reconnect", attempts, room);
+    this.host.lifecycle(this, "room:connect", room);
+    this.host.deliver("joined", data, room, undefined);
     // After `connect`: the room is joined again, so a listener's refetch can use it at once.
-    if (outcome.kind === "lost" && this.live) this.host.lifecycle("recovery_failed", outcome.info, room);
+    if (outcome.kind === "lost" && this.live) this.host.lifecycle(this, "recovery_failed", outcome.info, room);
   }
 
   private transmit(frame: QueuedFrame): void {
@@ -510,8 +553,16 @@ export class RoomConnection {
     this.endAttempt();
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.nextAttemptAt = null;
     this.ws.close(1000, "client closed");
   }
+}
+
+function fixedTokenExpired(room: string): RoomcastError {
+  const message =
+    "the token expired, and a fixed token (auth: a string or { token }) cannot be refreshed: " +
+    "pass auth as a function that returns a fresh token, or connect again with a new one";
+  return new RoomcastError("token_expired", message, { status: 401, room });
 }
 
 function reasonFor(code: number): DisconnectReason {

@@ -3,7 +3,7 @@
  * room socket's query string, so that resume parameters (from the room's cursor) are added here
  * and nowhere else.
  */
-import type { ResumeQuery } from "./room-cursor";
+import type { ResumeQuery } from "./room-cursor.js";
 
 /** What goes into a room socket's query string. */
 export interface RoomQuery {

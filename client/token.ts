@@ -2,7 +2,7 @@
  * Where tokens come from. The `auth` option is asked before every connection attempt, so each
  * (re)join carries a token the app considers current; concurrent asks share one call.
  */
-import { RoomcastError } from "./errors";
+import { RoomcastError } from "./errors.js";
 
 /**
  * Why the client asks for a token: a plain (re)connect, or the hub said the last one expired.
@@ -15,16 +15,30 @@ export interface AuthContext {
 }
 
 /**
- * A function that returns the current token; it may refresh it, and should when `reason` is `token_expired`.
+ * What an auth function receives: the `reason`, and, like Socket.io's `auth: (cb) => cb({ token })`,
+ * a callback it may call with the token instead of returning it.
  *
  * @example
- * const auth: AuthFunction = async () => (await fetch("/api/hub-token")).text();
+ * const auth: AuthFunction = (request: AuthRequest) => request({ token: localStorage.token });
  */
-export type AuthFunction = (context: AuthContext) => string | Promise<string>;
+export type AuthRequest = AuthContext & ((data: { token: string } | string) => void);
+
+/**
+ * A function asked for a current token before every connection attempt. It returns the token
+ * (or a Promise of it), or calls its argument with it, Socket.io's form. It may refresh the
+ * token, and should when `reason` is `token_expired`.
+ *
+ * @example
+ * const auth: AuthFunction = async ({ reason }) => (await fetch(`/api/hub-token?fresh=${reason === "token_expired"}`)).text();
+ * const socketIoStyle: AuthFunction = (cb) => cb({ token: session.token });
+ */
+// biome-ignore lint/suspicious/noConfusingVoidType: Socket.io's callback form, `(cb) => { cb({ token }) }`, returns nothing.
+export type AuthFunction = (request: AuthRequest) => string | Promise<string> | undefined | void;
 
 /**
  * How the client gets its JWT: a fixed token (`"eyJ..."` or `{ token: "eyJ..." }`), which cannot be
- * refreshed, or a function called before every connection attempt.
+ * refreshed (once it expires the socket stops, with `token_expired`), or a function called
+ * before every connection attempt.
  *
  * @example
  * connect(url, { auth: { token: serverRenderedToken } });
@@ -80,27 +94,59 @@ export class TokenSource {
     this.auth = auth;
   }
 
-  /** Asks `auth` for a token; throws a RoomcastError `auth_failed` when it fails. */
-  get(reason: AuthContext["reason"]): Promise<string> {
+  /** Whether a new token can be had: false for a fixed token. */
+  get refreshable(): boolean {
+    return typeof this.auth === "function";
+  }
+
+  /**
+   * Asks `auth` for a token; throws a RoomcastError `auth_failed` when it fails, or when it
+   * neither returns a token nor calls back within `timeoutMs`.
+   */
+  get(reason: AuthContext["reason"], timeoutMs: number): Promise<string> {
     const running = this.inflight.get(reason);
     if (running) return running;
-    const call = this.call({ reason }).finally(() => this.inflight.delete(reason));
+    const call = this.call(reason, timeoutMs).finally(() => this.inflight.delete(reason));
     this.inflight.set(reason, call);
     return call;
   }
 
-  private async call(context: AuthContext): Promise<string> {
-    let token: unknown;
-    try {
-      const { auth } = this;
-      token = typeof auth === "string" ? auth : typeof auth === "function" ? await auth(context) : auth.token;
-    } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
-      throw new RoomcastError("auth_failed", `the auth function failed: ${why}`, { cause: error });
-    }
-    if (typeof token !== "string" || token.length === 0) {
-      throw new RoomcastError("auth_failed", "the auth function did not return a token string");
-    }
-    return token;
+  private call(reason: AuthContext["reason"], timeoutMs: number): Promise<string> {
+    const { auth } = this;
+    if (typeof auth !== "function") return Promise.resolve(auth).then(tokenOf);
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new RoomcastError("auth_failed", `auth gave no token within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const settle = (value: unknown) => {
+        clearTimeout(timer);
+        try {
+          resolve(tokenOf(value));
+        } catch (error) {
+          reject(error);
+        }
+      };
+      const fail = (error: unknown) => {
+        clearTimeout(timer);
+        const why = error instanceof Error ? error.message : String(error);
+        reject(new RoomcastError("auth_failed", `the auth function failed: ${why}`, { cause: error }));
+      };
+      const request = Object.assign((data: { token: string } | string) => settle(data), { reason });
+      try {
+        const returned = auth(request);
+        if (returned !== undefined) Promise.resolve(returned).then(settle, fail);
+      } catch (error) {
+        fail(error);
+      }
+    });
   }
+}
+
+function tokenOf(value: unknown): string {
+  const token = typeof value === "object" && value !== null ? (value as { token?: unknown }).token : value;
+  if (typeof token !== "string" || token.length === 0) {
+    throw new RoomcastError("auth_failed", "auth did not give a token string (return it, or call back with { token })");
+  }
+  return token;
 }

@@ -2,10 +2,23 @@
  * The regions a Durable Object may be placed in (`locationHint`), and the check of the
  * `ROOM_LOCATION_HINTS` setting (room kinds' default regions, see room/room-stub.ts).
  */
-import { LOCATION_HINTS, type LocationHint } from "./protocol";
 import { ROOM_KINDS } from "./room-policy";
 
-export { LOCATION_HINTS, type LocationHint };
+/** The regions Durable Objects accept as a location hint. */
+export const LOCATION_HINTS = [
+  "wnam",
+  "enam",
+  "sam",
+  "weur",
+  "eeur",
+  "apac",
+  "apac-ne",
+  "apac-se",
+  "oc",
+  "afr",
+  "me",
+] as const;
+export type LocationHint = (typeof LOCATION_HINTS)[number];
 
 export function isLocationHint(value: unknown): value is LocationHint {
   return typeof value === "string" && (LOCATION_HINTS as readonly string[]).includes(value);

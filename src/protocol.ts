@@ -6,54 +6,23 @@
  * - Client to server: `{ "event", "data"?, "ack"? }`.
  * Inbound frames and bodies are validated against the schemas here; nothing is trusted by cast.
  */
-import { z } from "zod";
-import { ID_PATTERN } from "./id-pattern.mjs";
+import * as v from "valibot";
+import type { APP_EVENTS } from "./app-events.js";
+import type { BUILT_IN_EVENTS, ClientEvent, NotificationInput, NotificationRead } from "./payload-schemas.js";
 
-/** Ids inside room names and user ids: 1-64 characters of `[A-Za-z0-9_-]` (one definition, shared with Node scripts). */
-export { ID_PATTERN, ID_RULE } from "./id-pattern.mjs";
-
-export const LIMITS = {
-  /** Largest inbound WebSocket frame, in UTF-8 bytes. */
-  maxFrameBytes: 16 * 1024,
-  /** Largest body of an internal API call, in bytes. */
-  maxBodyBytes: 64 * 1024,
-  /** Rooms one broadcast may name. */
-  maxRoomsPerBroadcast: 100,
-  /** Bad frames tolerated per socket within `badFrameWindowMs` before the socket is closed with 1008. */
-  maxBadFrames: 10,
-  badFrameWindowMs: 60_000,
-  /**
-   * Inbound frames per socket: a burst of `frameBurst`, then `framesPerSecond` on average
-   * (frame-budget.ts). The burst covers a page replaying hundreds of navigations at once; chat
-   * messages have their own, tighter limit (CHAT).
-   */
-  frameBurst: 600,
-  framesPerSecond: 50,
-} as const;
-
-/** What a room keeps so that clients can resume (see README "Delivery guarantees"). */
-export const HISTORY = {
-  /**
-   * The last events a room keeps, in a ring of this many slots (an event overwrites the one this
-   * many before it), so the cap holds after every append whatever the object's life looks like.
-   * It is also the most one resume may replay.
-   */
-  maxEvents: 1_000,
-  /** Frame bytes (UTF-8) a room keeps at most, and the most one resume may replay; the oldest events go first. */
-  maxBytes: 4 * 1024 * 1024,
-  /**
-   * Replay one user may ask of one room per minute, in frame bytes (UTF-8): a resume past it is
-   * answered `recovered: false` (refetch over REST), so resumes cannot stall a room for others.
-   */
-  replayBytesPerUserPerMinute: 8 * 1024 * 1024,
-  /** A broadcast `id` repeated within this window delivers nothing new. */
-  idempotencyWindowMs: 10 * 60 * 1000,
-  /** Unread notifications kept per user. */
-  maxNotifications: 100,
-} as const;
-
-/** Epochs are short random hex strings. */
-export const EPOCH_PATTERN = /^[0-9a-f]{1,32}$/;
+export { EPOCH_PATTERN, GENERATED_NOTIFICATION_ID_PREFIX, ID_PATTERN, ID_RULE } from "./ids.js";
+export { CHAT, HISTORY, LIMITS, PRESENCE } from "./limits.js";
+export type { LocationHint } from "./location-hints.js";
+export type {
+  ClientEvent,
+  ClientFrame,
+  NewOrder,
+  NotificationInput,
+  NotificationRead,
+  OrderItem,
+  OrderItemOption,
+  OrderStatusUpdated,
+} from "./payload-schemas.js";
 
 /** Close codes the hub uses; the 4xxx ones are the hub's own. */
 export const CloseCode = {
@@ -104,90 +73,25 @@ export interface ErrorBody {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Payloads of the events backends publish through POST /internal/broadcast.
+// Payloads of the events backends publish through POST /internal/broadcast. Their schemas are in
+// `src/payload-schemas.ts` (hub-side, so that browser bundles of the client never carry them).
 
-const id = z.string().regex(ID_PATTERN, "must be 1-64 characters of A-Z, a-z, 0-9, _ or -");
-const isoTime = z.iso.datetime({ offset: true });
-const orderId = z.union([id, z.number().int().nonnegative()]);
+/** A notification as clients receive it: it always has its `id` (what `notification:read` takes). */
+export type Notification = NotificationInput & { id: string };
 
-export const orderStatusUpdatedSchema = z.strictObject({
-  orderId,
-  status: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be a lower-case status name such as 'preparing'"),
-  updatedAt: isoTime.optional(),
-});
-export type OrderStatusUpdated = z.infer<typeof orderStatusUpdatedSchema>;
+/** The hub's built-in publishable events (schemas in `src/payload-schemas.ts`); any room kind may receive them. */
+export type BuiltInEvent = keyof typeof BUILT_IN_EVENTS;
 
-export const orderItemSchema = z.strictObject({
-  name: z.string().min(1).max(200),
-  quantity: z.number().int().min(1).max(1000),
-  notes: z.string().max(500).optional(),
-});
+type AppEvents = typeof APP_EVENTS;
+/** The app's own events (`src/app-events.ts`) and their payloads. */
+export type AppEventPayloads = { [K in keyof AppEvents]: v.InferOutput<AppEvents[K]["schema"]> };
+export type AppEvent = keyof AppEventPayloads;
 
-export const newOrderSchema = z.strictObject({
-  orderId,
-  customerName: z.string().min(1).max(100),
-  items: z.array(orderItemSchema).min(1).max(200),
-  createdAt: isoTime,
-});
-export type NewOrder = z.infer<typeof newOrderSchema>;
-
-/** Ids the hub gives notifications sent without one; backend ids may not start with it. */
-export const GENERATED_NOTIFICATION_ID_PREFIX = "hub:";
-
-export const notificationSchema = z.strictObject({
-  id: z
-    .string()
-    .min(1)
-    .max(128)
-    .refine((id) => !id.startsWith(GENERATED_NOTIFICATION_ID_PREFIX), {
-      message: `must not start with "${GENERATED_NOTIFICATION_ID_PREFIX}": the hub gives those to notifications sent without an id`,
-    })
-    .optional(),
-  title: z.string().min(1).max(200),
-  body: z.string().max(2000),
-  type: z.string().min(1).max(64).optional(),
-  link: z.string().min(1).max(2048).optional(),
-  createdAt: isoTime.optional(),
-});
-export type Notification = z.infer<typeof notificationSchema>;
-
-/** The events a backend may publish, with their payload schemas. */
-export const publishableEventSchemas = {
-  "order-status-updated": orderStatusUpdatedSchema,
-  "new-order": newOrderSchema,
-  notification: notificationSchema,
-} as const;
-export type PublishableEvent = keyof typeof publishableEventSchemas;
-export type PublishablePayloads = { [K in PublishableEvent]: z.infer<(typeof publishableEventSchemas)[K]> };
-
-/** The regions Durable Objects accept as a location hint. */
-export const LOCATION_HINTS = [
-  "wnam",
-  "enam",
-  "sam",
-  "weur",
-  "eeur",
-  "apac",
-  "apac-ne",
-  "apac-se",
-  "oc",
-  "afr",
-  "me",
-] as const;
-export type LocationHint = (typeof LOCATION_HINTS)[number];
-
-export const broadcastBodySchema = z.strictObject({
-  /** Idempotency key: a repeat within 10 minutes delivers nothing new and gets the first answer. */
-  id: z.string().min(1).max(128).optional(),
-  rooms: z.array(z.string().max(200)).min(1).max(LIMITS.maxRoomsPerBroadcast),
-  event: z.string().max(100),
-  data: z.unknown(),
-  /** Where to create a room's object if it does not exist yet (README "Placing rooms"). */
-  locationHint: z.enum(LOCATION_HINTS).optional(),
-});
-
-/** Optional body of PUT /internal/rooms/{room}/members/{userId}. */
-export const grantBodySchema = z.strictObject({ locationHint: z.enum(LOCATION_HINTS).optional() });
+/** Every event a backend may publish: built in, or declared in `src/app-events.ts`. */
+export type PublishableEvent = BuiltInEvent | AppEvent;
+export type PublishablePayloads = {
+  [K in BuiltInEvent]: v.InferOutput<(typeof BUILT_IN_EVENTS)[K]["schema"]>;
+} & AppEventPayloads;
 
 /** Answer of POST /internal/broadcast: sockets sent to, per room. */
 export interface BroadcastResult {
@@ -203,74 +107,6 @@ export interface RoomInfo {
   members: number;
   you: { userId: string; name?: string; roles: string[] };
 }
-
-export const notificationReadSchema = z.strictObject({
-  ids: z.array(z.string().min(1).max(128)).min(1).max(HISTORY.maxNotifications),
-});
-export type NotificationRead = z.infer<typeof notificationReadSchema>;
-
-// Presence (personal rooms report to the admin dashboard).
-export const PRESENCE = {
-  maxPathLength: 512,
-  /** A connection without a heartbeat for this long is swept. */
-  staleAfterMs: 90_000,
-  /** Users listed in one live-users-update; totals always cover everyone. */
-  maxListedUsers: 200,
-  /** At most one live-users-update per this many ms per dashboard. */
-  coalesceMs: 250,
-} as const;
-
-export const pageNavigateSchema = z.strictObject({
-  path: z.string().min(1).max(PRESENCE.maxPathLength),
-});
-/** `userId` and `roles` are accepted by the schema only so that the hub can refuse them as `forbidden`. */
-export const userUpdateSchema = z.strictObject({
-  name: z.string().trim().min(1).max(100).optional(),
-  userId: z.unknown().optional(),
-  roles: z.unknown().optional(),
-});
-
-// Support chat.
-export const CHAT = {
-  maxTextLength: 2000,
-  historyPage: 50,
-  maxHistoryPage: 100,
-  /** Messages per second per socket. */
-  maxMessagesPerSecond: 5,
-  /** Messages kept per conversation; the oldest go first beyond this. */
-  maxMessagesPerConversation: 100_000,
-  conversationsPage: 50,
-} as const;
-
-export const chatMessageSchema = z.strictObject({
-  text: z.string().trim().min(1).max(CHAT.maxTextLength),
-  clientMessageId: z.string().min(1).max(64),
-});
-export const chatHistoryRequestSchema = z.strictObject({
-  before: z.number().int().positive().optional(),
-  limit: z.number().int().min(1).max(CHAT.maxHistoryPage).optional(),
-});
-export const chatTypingSchema = z.strictObject({ typing: z.boolean() });
-export const chatReadSchema = z.strictObject({ seq: z.number().int().nonnegative() });
-export const conversationsRequestSchema = z.strictObject({
-  /** `updatedAt` cursor from the previous page. */
-  before: z.number().int().positive().optional(),
-  limit: z.number().int().min(1).max(CHAT.maxHistoryPage).optional(),
-});
-
-/** Schemas of `data` for every client event; an event not listed here is `unknown_event`. */
-export const clientEventSchemas = {
-  "room:info": z.undefined(),
-  "notification:read": notificationReadSchema,
-  "page:navigate": pageNavigateSchema,
-  "user:update": userUpdateSchema,
-  "chat:message": chatMessageSchema,
-  "chat:history": chatHistoryRequestSchema,
-  "chat:typing": chatTypingSchema,
-  "chat:read": chatReadSchema,
-  "support:conversations": conversationsRequestSchema,
-} as const;
-export type ClientEvent = keyof typeof clientEventSchemas;
 
 export interface ClientEventPayloads {
   "room:info": undefined;
@@ -307,13 +143,6 @@ export interface ClientEventAcks {
 export type ClientToServerEvents = {
   [K in ClientEvent]: (data: ClientEventPayloads[K], ack?: (result: ClientEventAcks[K]) => void) => void;
 };
-
-export const clientFrameSchema = z.object({
-  event: z.string().min(1).max(100),
-  data: z.unknown().optional(),
-  ack: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
-});
-export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
 // ---------------------------------------------------------------------------------------------
 // Events the hub delivers to clients.
@@ -388,8 +217,8 @@ export interface ChatMessage {
   text: string;
   clientMessageId: string;
   author: ChatAuthor;
-  /** ms since the epoch. */
-  createdAt: number;
+  /** ISO time the hub stored it. */
+  createdAt: string;
 }
 
 export interface ChatHistory {
@@ -410,18 +239,26 @@ export interface ConversationSummary {
   lastMessage: ChatMessage;
   /** Customer messages after the furthest an agent has read. */
   unreadForAgents: number;
-  updatedAt: number;
+  /** ISO time of the last change (the last message, or an agent's read). */
+  updatedAt: string;
+  /** Position in the agents' list, newest highest and unique: pass it as `before` to page on. */
+  cursor: number;
 }
+
+/** What a support room reports to `support-agents`; the agents' room adds the `cursor`. */
+export type ConversationUpdate = Omit<ConversationSummary, "cursor">;
 
 export interface ConversationPage {
   /** Most recent first. */
   conversations: ConversationSummary[];
-  /** Pass as `before` for the next page; absent on the last page. */
+  /** The last conversation's `cursor`: pass it as `before` for the next page; absent on the last page. */
   nextBefore?: number;
 }
 
 /** Payload of every server event; handlers receive `(data, room)`. */
-export interface ServerEventPayloads extends PublishablePayloads {
+export interface ServerEventPayloads extends Omit<PublishablePayloads, "notification"> {
+  /** Delivered with its `id` always set (what `notification:read` takes). */
+  notification: Notification;
   /** First frame on every room socket. */
   joined: JoinedPayload;
   /** An error not tied to an ack (see `ErrorCode`). */
@@ -448,6 +285,11 @@ export interface ServerFrame<E extends ServerEvent = ServerEvent> {
   data: ServerEventPayloads[E];
   seq?: number;
   epoch?: string;
+  /**
+   * The backend's publish id, on events a backend published. One publish naming several rooms
+   * reaches a client in several of them once per room; the client delivers it once.
+   */
+  publishId?: string;
 }
 export interface AckFrame {
   event: "ack";
@@ -486,25 +328,29 @@ export type AnyServerFrame = ServerFrame | BatchFrame | AckFrame | ErrorFrame | 
 export const COALESCE = { burstMs: 1, maxHoldMs: 250, saturation: 0.9 } as const;
 
 /** First-pass schema of frames a client reads, so the client never casts raw JSON either. */
-export const serverFrameSchema = z.object({
-  event: z.string().min(1),
-  room: z.string().optional(),
-  ack: z.number().int().nonnegative().optional(),
-  data: z.unknown().optional(),
-  seq: z.number().int().nonnegative().optional(),
-  epoch: z.string().optional(),
+export const serverFrameSchema = v.object({
+  event: v.pipe(v.string(), v.minLength(1)),
+  room: v.optional(v.string()),
+  ack: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0))),
+  data: v.optional(v.unknown()),
+  seq: v.optional(v.unknown()),
+  epoch: v.optional(v.unknown()),
+  publishId: v.optional(v.string()),
 });
 
-/** Query parameters of a resuming upgrade: `/ws/{room}?token=…&since=41&epoch=9f2c…`. */
-export const resumeQuerySchema = z.object({
-  since: z.coerce.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
-  epoch: z.string().regex(EPOCH_PATTERN),
-});
+/** A schema issue as valibot (or zod, still used by a few hub-only modules) reports it. */
+export interface SchemaIssue {
+  message: string;
+  path?: readonly (PropertyKey | { key: unknown })[] | undefined;
+}
 
-/** Formats a zod error as "field: what is wrong" for error messages. */
-export function describeIssue(error: z.ZodError): string {
-  const issue = error.issues[0];
+/**
+ * Formats the first schema issue as "field: what is wrong" (`data.items.0.quantity: Too small:
+ * expected >=1 but received 0`) for error messages.
+ */
+export function describeIssue(issues: readonly SchemaIssue[] | { issues: readonly SchemaIssue[] }): string {
+  const issue = ("issues" in issues ? issues.issues : issues)[0];
   if (!issue) return "invalid value";
-  const path = issue.path.length > 0 ? issue.path.join(".") : "(root)";
-  return `${path}: ${issue.message}`;
+  const path = (issue.path ?? []).map((step) => String(typeof step === "object" && step !== null ? step.key : step));
+  return `${path.length > 0 ? path.join(".") : "(root)"}: ${issue.message}`;
 }

@@ -3,7 +3,7 @@
  * invalid, and a kind admits only the roles, owner or grants listed in its row.
  * Adding a room kind is one line in ROOM_KINDS.
  */
-import { ID_PATTERN } from "./protocol";
+import { ID_PATTERN } from "./ids.js";
 
 export interface RoomKind {
   /** `prefix-{id}` rooms carry an id; fixed rooms are matched whole. */

@@ -3,7 +3,7 @@ import type { RoomcastError, RoomcastSocket } from "../client";
 import { RoomcastProvider, usePagePresence, useSocket } from "../client/react";
 import { ConnectionBanner } from "./components/connection-banner";
 import { Notifications } from "./components/notifications";
-import { type BackoffBounds, ConnectionTracker } from "./connection";
+import { ConnectionTracker } from "./connection";
 import { ConsoleContext, type ConsoleContextValue } from "./console-context";
 import { DevRoutesMissingError, devTokenSource } from "./dev-api";
 import {
@@ -32,7 +32,7 @@ import { PAGE_TITLES, parseRoute, type Route, useHash } from "./router";
  * Reconnect delays of the console's socket: a local hub comes back within seconds, so the
  * console retries between 1 and 5 s instead of the client's default cap of 10 s.
  */
-const BACKOFF: BackoffBounds = { minDelayMs: 1_000, maxDelayMs: 5_000 };
+const BACKOFF = { minDelayMs: 1_000, maxDelayMs: 5_000 } as const;
 
 /** Token lifetime from `?ttl=` (10 s to 24 h), to watch the client refresh a token. */
 function ttlFromQuery(search: string): number | undefined {
@@ -63,8 +63,7 @@ function Session(props: { identity: Identity; route: Route; switchTo: (preset: P
     minReconnectionDelayMs: BACKOFF.minDelayMs,
     maxReconnectionDelayMs: BACKOFF.maxDelayMs,
   });
-  const personalRoom = `user-${identity.sub}`;
-  const tracker = useMemo(() => new ConnectionTracker(socket, personalRoom, BACKOFF), [socket, personalRoom]);
+  const tracker = useMemo(() => new ConnectionTracker(socket), [socket]);
   useEffect(() => tracker.start(), [tracker]);
   useStopWithoutDevRoutes(socket, tracker);
 
@@ -207,9 +206,6 @@ function useStopWithoutDevRoutes(socket: RoomcastSocket, tracker: ConnectionTrac
       socket.disconnect();
       tracker.stop(error.cause.message);
     };
-    socket.on("connect_error", onError);
-    return () => {
-      socket.off("connect_error", onError);
-    };
+    return socket.listen({ connect_error: onError });
   }, [socket, tracker]);
 }

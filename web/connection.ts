@@ -1,34 +1,21 @@
 /**
- * The connection state every page shows, read from the socket's lifecycle events for the tab's
- * personal room (the room the socket always holds): connecting, connected, reconnecting (with the
- * time by which the next attempt starts) or offline.
- *
- * The client announces `reconnect_attempt` when an attempt starts, after its delay. What the
- * banner counts down to before that is the latest moment the next attempt can start, from the
- * client's documented backoff: each delay is drawn between the floor and three times the previous
- * delay, capped, and the delays start over once a connection stayed up for 5 seconds.
+ * The connection state every page shows, read from the socket's own events (the socket is
+ * connected while its personal room is joined): connecting, connected, reconnecting (with the
+ * time the next attempt starts, as the client scheduled it) or offline.
  */
-import type { DisconnectReason, RoomcastError, RoomcastSocket } from "../client";
+import type { DisconnectReason, ReconnectScheduledInfo, RoomcastError, RoomcastSocket } from "../client";
 
 export type ConnectionPhase = "connecting" | "connected" | "reconnecting" | "offline";
 
 export interface ConnectionView {
   phase: ConnectionPhase;
-  /** While reconnecting: the latest time (ms) the next attempt starts; null while one runs. */
+  /** While reconnecting: when (ms) the next attempt starts; null while one runs. */
   retryBy: number | null;
   /** Attempts since the personal room was last joined. */
   attempt: number;
   /** Why, in words, when not connected. */
   detail: string | null;
 }
-
-export interface BackoffBounds {
-  minDelayMs: number;
-  maxDelayMs: number;
-}
-
-/** The client starts its delays over after a connection stayed up this long (client README). */
-const STABLE_AFTER_MS = 5_000;
 
 const REASONS: Record<DisconnectReason, string> = {
   client: "disconnected by this page",
@@ -44,17 +31,10 @@ const REASONS: Record<DisconnectReason, string> = {
 export class ConnectionTracker {
   private state: ConnectionView = { phase: "connecting", retryBy: null, attempt: 0, detail: null };
   private readonly listeners = new Set<() => void>();
-  private joinedAt = 0;
-  private lastDelayMs: number;
   private browserOffline = typeof navigator !== "undefined" && navigator.onLine === false;
   private view: ConnectionView = this.state;
 
-  constructor(
-    private readonly socket: RoomcastSocket,
-    private readonly personalRoom: string,
-    private readonly bounds: BackoffBounds,
-  ) {
-    this.lastDelayMs = bounds.minDelayMs;
+  constructor(private readonly socket: RoomcastSocket) {
     if (socket.connected) this.state = { ...this.state, phase: "connected" };
     this.view = this.compose();
   }
@@ -62,25 +42,32 @@ export class ConnectionTracker {
   /** Listens to the socket and the browser; returns the function that stops listening. */
   start(): () => void {
     const { socket } = this;
-    const onConnect = (room: string) => {
-      if (!this.isPersonal(room)) return;
-      this.joinedAt = Date.now();
-      this.lastDelayMs = this.bounds.minDelayMs;
-      this.set({ phase: "connected", retryBy: null, attempt: 0, detail: null });
-    };
-    const onDisconnect = (reason: DisconnectReason, room: string) => {
-      if (!this.isPersonal(room)) return;
-      if (reason === "client" || reason === "access_revoked") {
-        this.set({ phase: "offline", retryBy: null, attempt: 0, detail: REASONS[reason] });
-        return;
-      }
-      if (Date.now() - this.joinedAt >= STABLE_AFTER_MS) this.lastDelayMs = this.bounds.minDelayMs;
-      const retryBy = reason === "token_expired" ? Date.now() : this.latestNextAttempt();
-      this.set({ phase: "reconnecting", retryBy, attempt: 0, detail: REASONS[reason] });
-    };
-    const onAttempt = (attempt: number, info: { room: string | undefined; delayMs: number }) => {
-      if (!this.isPersonal(info.room)) return;
-      this.lastDelayMs = Math.max(this.bounds.minDelayMs, info.delayMs);
+    const retryBy = () => socket.nextAttemptAt();
+    const onConnect = () => this.set({ phase: "connected", retryBy: null, attempt: 0, detail: null });
+    const stopSocket = socket.listen({
+      connect: onConnect,
+      disconnect: (reason) => {
+        if (reason === "client" || reason === "access_revoked") {
+          this.set({ phase: "offline", retryBy: null, attempt: 0, detail: REASONS[reason] });
+          return;
+        }
+        this.set({ phase: "reconnecting", retryBy: retryBy(), attempt: 0, detail: REASONS[reason] });
+      },
+      connect_error: (error) => {
+        const detail = describeError(error);
+        if (!error.willRetry) {
+          this.set({ phase: "offline", retryBy: null, attempt: this.state.attempt, detail });
+          return;
+        }
+        this.set({ phase: "reconnecting", retryBy: retryBy(), attempt: this.state.attempt, detail });
+      },
+      // The client says when it will try again; the banner counts down to exactly that.
+      "room:reconnect_scheduled": (info: ReconnectScheduledInfo) => {
+        if (!this.isPersonal(info.room) || this.state.phase === "connected") return;
+        this.set({ ...this.state, retryBy: info.at });
+      },
+    });
+    const onAttempt = (attempt: number) => {
       this.set({
         ...this.state,
         phase: this.state.phase === "connecting" ? "connecting" : "reconnecting",
@@ -88,39 +75,23 @@ export class ConnectionTracker {
         attempt,
       });
     };
-    const onError = (error: RoomcastError) => {
-      if (!this.isPersonal(error.room)) return;
-      const detail = describeError(error);
-      if (!error.willRetry) {
-        this.set({ phase: "offline", retryBy: null, attempt: this.state.attempt, detail });
-        return;
-      }
-      const retryBy = error.code === "token_expired" ? Date.now() : this.latestNextAttempt();
-      this.set({ phase: "reconnecting", retryBy, attempt: this.state.attempt, detail });
+    const onGiveUp = () => {
+      this.set({ phase: "offline", retryBy: null, attempt: this.state.attempt, detail: "gave up reconnecting" });
     };
-    const onGiveUp = (error: RoomcastError) => {
-      if (!this.isPersonal(error.room)) return;
-      this.set({ phase: "offline", retryBy: null, attempt: this.state.attempt, detail: describeError(error) });
-    };
+    socket.io.on("reconnect_attempt", onAttempt);
+    socket.io.on("reconnect_failed", onGiveUp);
     const onNetwork = () => {
       this.browserOffline = navigator.onLine === false;
       this.publish();
     };
-    socket.on("connect", onConnect);
-    socket.on("disconnect", onDisconnect);
-    socket.on("reconnect_attempt", onAttempt);
-    socket.on("connect_error", onError);
-    socket.on("reconnect_failed", onGiveUp);
     window.addEventListener("online", onNetwork);
     window.addEventListener("offline", onNetwork);
-    // The socket may have joined before these listeners existed.
-    if (socket.connected && this.state.phase !== "connected") onConnect(this.personalRoom);
+    // The socket may have connected before these listeners existed.
+    if (socket.connected && this.state.phase !== "connected") onConnect();
     return () => {
-      socket.off("connect", onConnect);
-      socket.off("disconnect", onDisconnect);
-      socket.off("reconnect_attempt", onAttempt);
-      socket.off("connect_error", onError);
-      socket.off("reconnect_failed", onGiveUp);
+      stopSocket();
+      socket.io.off("reconnect_attempt", onAttempt);
+      socket.io.off("reconnect_failed", onGiveUp);
       window.removeEventListener("online", onNetwork);
       window.removeEventListener("offline", onNetwork);
     };
@@ -141,13 +112,7 @@ export class ConnectionTracker {
 
   private isPersonal(room: string | undefined): boolean {
     // The personal room has no name until the first token was read.
-    return room === undefined || room === this.personalRoom;
-  }
-
-  /** The latest start of the next attempt: a delay is at most three times the previous one, capped. */
-  private latestNextAttempt(): number {
-    const { minDelayMs, maxDelayMs } = this.bounds;
-    return Date.now() + Math.min(maxDelayMs, Math.max(minDelayMs, this.lastDelayMs * 3));
+    return room === undefined || room === this.socket.personalRoom;
   }
 
   private set(state: ConnectionView): void {

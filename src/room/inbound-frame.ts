@@ -2,15 +2,11 @@
  * Turns a raw WebSocket message into a validated client frame, or says exactly what is wrong with it.
  * Never throws: every input ends in one of the two results.
  */
-import {
-  type ClientEvent,
-  type ClientFrame,
-  clientEventSchemas,
-  clientFrameSchema,
-  describeIssue,
-  ErrorCode,
-  LIMITS,
-} from "../protocol";
+
+import * as v from "valibot";
+import { clientEventSchemas, clientFrameSchema } from "../payload-schemas";
+import { type ClientEvent, type ClientFrame, describeIssue, ErrorCode, LIMITS } from "../protocol";
+import "../schema-messages";
 import { utf8Length } from "../utf8-length";
 
 export type InboundResult =
@@ -39,17 +35,17 @@ export function readInboundFrame(message: string | ArrayBuffer): InboundResult {
   } catch {
     return { ok: false, code: ErrorCode.invalidFrame, message: "frame is not valid JSON" };
   }
-  const envelope = clientFrameSchema.safeParse(raw);
+  const envelope = v.safeParse(clientFrameSchema, raw);
   if (!envelope.success) {
     const ack = ackOf(raw);
     return {
       ok: false,
       code: ErrorCode.invalidFrame,
-      message: `frame must be { event, data?, ack? }: ${describeIssue(envelope.error)}`,
+      message: `frame must be { event, data?, ack? }: ${describeIssue(envelope.issues)}`,
       ack,
     };
   }
-  const frame: ClientFrame = envelope.data;
+  const frame: ClientFrame = envelope.output;
   if (!Object.hasOwn(clientEventSchemas, frame.event)) {
     return {
       ok: false,
@@ -59,16 +55,16 @@ export function readInboundFrame(message: string | ArrayBuffer): InboundResult {
     };
   }
   const event = frame.event as ClientEvent;
-  const data = clientEventSchemas[event].safeParse(frame.data);
+  const data = v.safeParse(clientEventSchemas[event], frame.data);
   if (!data.success) {
     return {
       ok: false,
       code: ErrorCode.invalidPayload,
-      message: `invalid ${event} payload: ${describeIssue(data.error)}`,
+      message: `invalid ${event} payload: ${describeIssue(data.issues)}`,
       ack: frame.ack,
     };
   }
-  return { ok: true, event, data: data.data, ack: frame.ack };
+  return { ok: true, event, data: data.output, ack: frame.ack };
 }
 
 /** The ack number of a frame that failed validation, when it has a usable one. */

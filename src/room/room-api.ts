@@ -5,7 +5,7 @@
  * Durable Object's module.
  */
 import type { ConnectionCheck, ConnectionCheckResult, LiveUsersPush } from "../presence/presence-messages";
-import type { ConversationSummary } from "../protocol";
+import type { ConversationUpdate } from "../protocol";
 
 /** What `GET /internal/rooms/{room}` tells a backend about a room. */
 export interface RoomSummary {
@@ -35,7 +35,7 @@ export interface FeatureCalls {
   /** user-{id}: which of these connections are alive; closes the silent ones. */
   checkConnections(check: ConnectionCheck): ConnectionCheckResult;
   /** support-agents: a conversation's new summary; answers the stored `updatedAt`. */
-  conversationUpdated(summary: ConversationSummary): number;
+  conversationUpdated(summary: ConversationUpdate): number;
 }
 export type FeatureCall = keyof FeatureCalls;
 export type FeatureArg<M extends FeatureCall> = Parameters<FeatureCalls[M]>[0];

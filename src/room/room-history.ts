@@ -112,7 +112,11 @@ export class RoomHistory {
   append(room: string, event: string, data: unknown, key?: PublishKey): { seq: number; frame: string } {
     const log = this.log();
     const seq = log.seq + 1;
-    const frame = JSON.stringify({ event, room, data, seq, epoch: this.epoch });
+    // A backend's publish id travels with the event, so a client in several of the rooms it named delivers it once.
+    const epoch = this.epoch;
+    const frame = JSON.stringify(
+      key ? { event, room, data, seq, epoch, publishId: key.id } : { event, room, data, seq, epoch },
+    );
     const size = utf8Length(frame);
     const slot = seq % RING;
     if (log.count === RING) {

@@ -3,7 +3,7 @@
  * SQLite storage and updated by each support room; every update reaches the agents as
  * `support:conversation-updated`, and a joining agent gets the first page.
  */
-import { CHAT, type ConversationPage, type ConversationSummary } from "../protocol";
+import { CHAT, type ConversationPage, type ConversationSummary, type ConversationUpdate } from "../protocol";
 import { type PageQuery, pageBefore } from "./page-before";
 import type { RoomFeature, RoomHost } from "./room-feature";
 
@@ -35,27 +35,32 @@ export const supportAgents: RoomFeature = {
 
   rpc: {
     conversationUpdated(room, summary) {
-      // updated_at is unique and increasing, so it is an exact pagination cursor.
+      // updated_at (the cursor: ms, made unique and increasing) is an exact pagination cursor;
+      // the summary's own updatedAt is the ISO time the app shows.
       const newest = room.storage.sql
         .exec<{ at: number | null }>("SELECT max(updated_at) AS at FROM conversations")
         .one().at;
-      const updatedAt = Math.max(summary.updatedAt, (newest ?? 0) + 1);
-      const stored: ConversationSummary = { ...summary, updatedAt };
+      const cursor = Math.max(Date.parse(summary.updatedAt) || 0, (newest ?? 0) + 1);
+      const stored: ConversationSummary = { ...summary, cursor };
       room.storage.sql.exec(
         "INSERT INTO conversations (user_id, summary, updated_at) VALUES (?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET summary = excluded.summary, updated_at = excluded.updated_at",
         summary.userId,
-        JSON.stringify(stored),
-        updatedAt,
+        JSON.stringify(summary),
+        cursor,
       );
       room.publish("support:conversation-updated", stored);
-      return updatedAt;
+      return cursor;
     },
   },
 };
 
 function page(room: RoomHost, before: number | undefined, limit: number): ConversationPage {
   const { rows, hasMore } = pageBefore<ConversationRow>(room.storage.sql, CONVERSATIONS_PAGE, before, limit);
-  const result: ConversationPage = { conversations: rows.map((row) => JSON.parse(row.summary) as ConversationSummary) };
+  const conversations = rows.map((row): ConversationSummary => {
+    const summary = JSON.parse(row.summary) as ConversationUpdate;
+    return { ...summary, cursor: row.updated_at };
+  });
+  const result: ConversationPage = { conversations };
   const last = rows.at(-1);
   if (hasMore && last) result.nextBefore = last.updated_at;
   return result;

@@ -9,7 +9,7 @@ import {
   type ChatAuthor,
   type ChatHistory,
   type ChatMessage,
-  type ConversationSummary,
+  type ConversationUpdate,
   ErrorCode,
 } from "../protocol";
 import { type PageQuery, pageBefore } from "./page-before";
@@ -83,6 +83,7 @@ export const supportChat: RoomFeature = {
       }
       if (author.role === "customer" && author.name) room.storage.kv.put("customerName", author.name);
       // publish() gives the event the next seq; the message carries the same number.
+      const now = Date.now();
       const message: ChatMessage = {
         id: crypto.randomUUID(),
         seq: room.history.seq + 1,
@@ -90,7 +91,7 @@ export const supportChat: RoomFeature = {
         text,
         clientMessageId,
         author,
-        createdAt: Date.now(),
+        createdAt: new Date(now).toISOString(),
       };
       room.storage.sql.exec(
         "INSERT INTO messages (seq, id, client_message_id, author_id, author_name, author_role, text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -101,7 +102,7 @@ export const supportChat: RoomFeature = {
         author.name ?? null,
         author.role,
         text,
-        message.createdAt,
+        now,
       );
       room.publish("chat:message", message);
       // The backend hears of customers' messages (to page an agent, say).
@@ -162,7 +163,7 @@ function toMessage(room: RoomHost, row: MessageRow): ChatMessage {
     text: row.text,
     clientMessageId: row.client_message_id,
     author,
-    createdAt: row.created_at,
+    createdAt: new Date(row.created_at).toISOString(),
   };
 }
 
@@ -195,7 +196,7 @@ function enforceCap(room: RoomHost): void {
 
 /** Pushes this conversation's summary to the agents' room; a failure never loses the message. */
 async function reportToAgents(room: RoomHost, last: ChatMessage): Promise<void> {
-  const summary: ConversationSummary = {
+  const summary: ConversationUpdate = {
     userId: room.name.slice("support-".length),
     lastMessage: last,
     unreadForAgents: unreadForAgents(room),

@@ -3,8 +3,11 @@
  * upgrade route and POST /access/{room}, so a client that cannot see an upgrade's HTTP status
  * (browsers, Node's WebSocket) can learn the exact refusal by asking the same question again.
  */
+
+import * as v from "valibot";
 import { allowedOrigins, type Env } from "../env";
-import { describeIssue, ErrorCode, resumeQuerySchema } from "../protocol";
+import { resumeQuerySchema } from "../payload-schemas";
+import { describeIssue, ErrorCode } from "../protocol";
 import type { ConnectRequest } from "../room/connect-request";
 import { accessTo, parseRoom } from "../room-policy";
 import { verifyToken } from "./auth";
@@ -50,16 +53,16 @@ export function resumeOf(url: URL): { since?: number; epoch?: string } {
   const since = url.searchParams.get("since");
   const epoch = url.searchParams.get("epoch");
   if (since === null && epoch === null) return {};
-  const parsed = resumeQuerySchema.safeParse({ since: since ?? undefined, epoch: epoch ?? undefined });
+  const parsed = v.safeParse(resumeQuerySchema, { since: since ?? undefined, epoch: epoch ?? undefined });
   // Number() would also read "0x10", "1e3" or " 7": a seq is written in decimal digits only.
   const decimal = since !== null && DECIMAL_SEQ.test(since);
   if (!parsed.success || !decimal) {
-    const detail = parsed.success ? "since: must be a decimal integer" : describeIssue(parsed.error);
+    const detail = parsed.success ? "since: must be a decimal integer" : describeIssue(parsed.issues);
     throw new HttpError(
       400,
       ErrorCode.badRequest,
       `resume needs since (a seq) and epoch from the joined frame: ${detail}`,
     );
   }
-  return parsed.data;
+  return parsed.output;
 }

@@ -4,20 +4,21 @@
  * Every call has passed requireBroadcastSecret; every body is validated before any room is touched.
  */
 import { Hono } from "hono";
+import * as v from "valibot";
 import type { Env } from "../env";
 import { log } from "../ops/log";
+import { broadcastBodySchema, grantBodySchema } from "../payload-schemas";
 import { presenceStub } from "../presence/presence-config";
 import {
   type BroadcastResult,
-  broadcastBodySchema,
   describeIssue,
   ErrorCode,
-  grantBodySchema,
   ID_PATTERN,
   type LocationHint,
   type PublishableEvent,
-  publishableEventSchemas,
 } from "../protocol";
+import "../schema-messages";
+import { publishableEvent, publishableEventNames, roomPattern } from "../publishable-events";
 import { roomStub } from "../room/room-stub";
 import { isGrantable, type ParsedRoom, parseRoom } from "../room-policy";
 import { errorResponse, HttpError } from "./http-error";
@@ -45,32 +46,68 @@ export interface ValidBroadcast {
   data: unknown;
 }
 
-/** Validates a broadcast body; throws a 400 naming the field that is wrong. */
+/**
+ * Validates a broadcast body; throws a 400 naming the field that is wrong, an event that is
+ * neither built in nor declared in src/app-events.ts, or a room its declaration does not allow.
+ */
 export function validateBroadcast(body: unknown): ValidBroadcast {
-  const parsed = broadcastBodySchema.safeParse(body);
-  if (!parsed.success) throw new HttpError(400, ErrorCode.badRequest, describeIssue(parsed.error));
-  const { event, data } = parsed.data;
+  const parsed = v.safeParse(broadcastBodySchema, body);
+  if (!parsed.success) throw new HttpError(400, ErrorCode.badRequest, describeIssue(parsed.issues));
+  const { event, data } = parsed.output;
   const rooms: ParsedRoom[] = [];
   const seen = new Set<string>();
-  for (const [index, name] of parsed.data.rooms.entries()) {
+  for (const [index, name] of parsed.output.rooms.entries()) {
     const room = parseRoom(name);
     if (!room) throw new HttpError(400, ErrorCode.invalidRoom, `rooms.${index}: unknown room name`);
     if (!seen.has(room.name)) rooms.push(room);
     seen.add(room.name);
   }
-  if (!Object.hasOwn(publishableEventSchemas, event)) {
-    const known = Object.keys(publishableEventSchemas).join(", ");
-    throw new HttpError(400, ErrorCode.badRequest, `event: "${event}" is not an event backends may send (${known})`);
+  const declaration = publishableEvent(event);
+  if (!declaration) {
+    const known = publishableEventNames().join(", ");
+    throw new HttpError(
+      400,
+      ErrorCode.badRequest,
+      `event: "${event.slice(0, 100)}" is not an event backends may send (${known}); declare your own in src/app-events.ts`,
+    );
   }
-  const payload = publishableEventSchemas[event as PublishableEvent].safeParse(data);
-  if (!payload.success) throw new HttpError(400, ErrorCode.badRequest, `data.${describeIssue(payload.error)}`);
-  return {
-    id: parsed.data.id,
-    locationHint: parsed.data.locationHint,
-    rooms,
-    event: event as PublishableEvent,
-    data: payload.data,
-  };
+  const { rooms: allowed } = declaration;
+  if (allowed !== "any") {
+    const index = rooms.findIndex((room) => !allowed.includes(room.kind));
+    const room = rooms[index];
+    if (room) {
+      const where = allowed.map(roomPattern).join(", ");
+      throw new HttpError(
+        400,
+        ErrorCode.badRequest,
+        `rooms.${index}: ${event} may be sent only to ${where} (its rooms in src/app-events.ts), not to ${room.name}`,
+      );
+    }
+  }
+  const payload = v.safeParse(declaration.schema, data);
+  if (!payload.success) {
+    throw new HttpError(400, ErrorCode.badRequest, `data.${describeIssue(payload.issues)}`);
+  }
+  let id = parsed.output.id;
+  let published = payload.output;
+  if (event === "notification") ({ id, data: published } = notificationIds(id, published as { id?: string }));
+  return { id, locationHint: parsed.output.locationHint, rooms, event: event as PublishableEvent, data: published };
+}
+
+/**
+ * A notification has one id: what `notification:read` takes and what the publish is deduplicated
+ * by. Given as the publish `id` or as `data.id` (or both, equal), it is set on both.
+ */
+function notificationIds(id: string | undefined, data: { id?: string }): { id?: string; data: unknown } {
+  if (id !== undefined && data.id !== undefined && id !== data.id) {
+    throw new HttpError(
+      400,
+      ErrorCode.badRequest,
+      `id: a notification's id is its publish id; give one of id and data.id, or the same value (got "${id}" and "${data.id}")`,
+    );
+  }
+  const shared = id ?? data.id;
+  return shared === undefined ? { data } : { id: shared, data: { ...data, id: shared } };
 }
 
 internalApi.post("/broadcast", async (c) => {
@@ -129,9 +166,9 @@ function memberTarget(roomName: string, userId: string): { room: ParsedRoom; use
 internalApi.put("/rooms/:room/members/:userId", async (c) => {
   const { room, userId } = memberTarget(c.req.param("room"), c.req.param("userId"));
   const body = await readOptionalJsonBody(c.req.raw);
-  const parsed = grantBodySchema.safeParse(body ?? {});
-  if (!parsed.success) throw new HttpError(400, ErrorCode.badRequest, describeIssue(parsed.error));
-  await roomStub(c.env, room.name, parsed.data.locationHint).grant(userId);
+  const parsed = v.safeParse(grantBodySchema, body ?? {});
+  if (!parsed.success) throw new HttpError(400, ErrorCode.badRequest, describeIssue(parsed.issues));
+  await roomStub(c.env, room.name, parsed.output.locationHint).grant(userId);
   return c.json({ room: room.name, userId, granted: true });
 });
 

@@ -29,8 +29,8 @@ describe("heartbeat", () => {
       minReconnectionDelayMs: 50,
       maxReconnectionDelayMs: 100,
     });
-    const connects = record(socket, "connect");
-    const disconnects = record(socket, "disconnect");
+    const connects = record(socket, "room:connect");
+    const disconnects = record(socket, "room:disconnect");
 
     await connects.waitFor(1);
     await disconnects.waitFor(1, 3_000);
@@ -54,7 +54,7 @@ describe("heartbeat", () => {
     const token = await signToken({ sub: "beat2" });
     // A generous timeout: a busy event loop may delay the answer, and this test is not about speed.
     socket = connect(hub.url, { auth: token, heartbeatIntervalMs: INTERVAL_MS, heartbeatTimeoutMs: 1_000 });
-    const disconnects = record(socket, "disconnect");
+    const disconnects = record(socket, "room:disconnect");
     await waitFor(() => socket?.connected === true);
     await sleep(1_500);
     expect(disconnects.calls.map((call) => call.args)).toEqual([]);

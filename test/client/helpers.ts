@@ -3,11 +3,12 @@
  * recorders for socket events.
  */
 import nodeConsole from "node:console";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import type { ListenEvent, ListenEvents } from "../../client/events";
 import type { RoomcastSocket } from "../../client/index";
 import { createPublisher, type Publisher } from "../../client/publisher";
 import { signToken as sign } from "../../src/sign-token.mjs";
-import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub } from "../support/hub-process";
+import { E2E_BROADCAST_SECRET, E2E_JWT_SECRET, type Hub, startHub } from "../support/hub-process";
 import { waitUntil } from "../support/wait";
 
 export interface TokenSpec {
@@ -92,4 +93,53 @@ export async function waitForEvents<E extends ListenEvent>(
   } finally {
     recorded.stop();
   }
+}
+
+/**
+ * Records every copy of `event` each of `rooms` receives (`socket.onRoomEvent`): a publish naming
+ * several rooms reaches `on` listeners once, but each room's own listeners each time.
+ */
+export function recordInRooms(socket: RoomcastSocket, rooms: readonly string[], event: string) {
+  const calls: { room: string; data: unknown }[] = [];
+  const stops = rooms.map((room) =>
+    socket.onRoomEvent(room, (name, data) => {
+      if (name === event) calls.push({ room, data });
+    }),
+  );
+  return {
+    calls,
+    waitFor: (count: number, timeoutMs = 5_000) =>
+      waitFor(() => calls.length >= count, timeoutMs, `${count} × ${event} across ${rooms.join(", ")}`),
+    stop: () => {
+      for (const stop of stops) stop();
+    },
+  };
+}
+
+/**
+ * One hub for a test file, started before its first test and stopped after its last, and the
+ * sockets its tests open (`keep`), disconnected after each test.
+ */
+export function hubForFile(): { readonly hub: Hub; keep<T extends RoomcastSocket>(socket: T): T } {
+  let hub: Hub | undefined;
+  const sockets: RoomcastSocket[] = [];
+  beforeAll(async () => {
+    hub = await startHub();
+  });
+  afterAll(async () => {
+    await hub?.stop();
+  });
+  afterEach(() => {
+    for (const socket of sockets.splice(0)) socket.disconnect();
+  });
+  return {
+    get hub() {
+      if (!hub) throw new Error("the hub starts in beforeAll: use it inside tests");
+      return hub;
+    },
+    keep(socket) {
+      sockets.push(socket);
+      return socket;
+    },
+  };
 }

@@ -176,7 +176,7 @@ describe("useOrderUpdates", () => {
       },
     });
     sockets.push(socket);
-    const emits = vi.spyOn(socket, "emit");
+    const holds = vi.spyOn(socket, "hold");
     const orderId = freshId("o");
     const room = `order-${orderId}`;
     render(
@@ -185,16 +185,16 @@ describe("useOrderUpdates", () => {
       </RoomcastProvider>,
     );
     await waitFor(() => expect(orderText()).toBe("joined:none:"));
-    const expired = record(socket, "disconnect");
-    const resumed = record(socket, "reconnect");
+    const expired = record(socket, "room:disconnect");
+    const resumed = record(socket, "room:reconnect");
     await expired.waitFor(2, 10_000);
     expect(expired.calls.map((call) => call.args[0])).toEqual(["token_expired", "token_expired"]);
     await resumed.waitFor(2, 5_000);
 
     await publisher.to(room).emit("order-status-updated", { orderId, status: "served" });
     await waitFor(() => expect(orderText()).toBe("joined:served:"));
-    // The hook itself never left or rejoined: only its first join went through emit.
-    expect(emits.mock.calls.map((call) => [call[0], call[1]])).toEqual([["join-room", room]]);
+    // The hook itself never left or rejoined: it held its room once.
+    expect(holds.mock.calls.map((call) => call[0])).toEqual([room]);
   });
 });
 
@@ -219,9 +219,9 @@ describe("useRestaurantOrders", () => {
 
   test("re-rendering with new handlers neither re-subscribes nor rejoins; the newest handler is called", async () => {
     const { socket } = await socketFor(["kitchen"]);
-    const subscriptions = vi.spyOn(socket, "onAny");
-    const joins = record(socket, "connect");
-    const leaves = record(socket, "disconnect");
+    const subscriptions = vi.spyOn(socket, "onRoomEvent");
+    const joins = record(socket, "room:connect");
+    const leaves = record(socket, "room:disconnect");
     const calls: string[] = [];
     const tree = (label: string) => (
       <RoomcastProvider socket={socket}>

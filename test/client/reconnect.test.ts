@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { connect, type ReconnectAttemptInfo, type RoomcastSocket } from "../../client/index";
 import { type Hub, startHub } from "../support/hub-process";
-import { freshId, publisherFor, record, signToken, sleep, waitFor } from "./helpers";
+import { freshId, publisherFor, record, recordInRooms, signToken, waitFor } from "./helpers";
 
 const MIN_DELAY_MS = 100;
 const MAX_DELAY_MS = 1_000;
@@ -39,9 +39,9 @@ test("after a restart every room rejoins with a fresh token, no app code involve
   const rooms = [personal, "restaurant-kitchen", order];
   expect(new Set(socket.joinedRooms)).toEqual(new Set(rooms));
 
-  const attempts = record(socket, "reconnect_attempt");
-  const reconnects = record(socket, "reconnect");
-  const disconnects = record(socket, "disconnect");
+  const attempts = record(socket, "room:reconnect_attempt");
+  const reconnects = record(socket, "room:reconnect");
+  const disconnects = record(socket, "room:disconnect");
   const authBefore = authCalls.length;
 
   const down = Date.now();
@@ -88,11 +88,10 @@ test("after a restart every room rejoins with a fresh token, no app code involve
   expect(authCalls.length - authBefore).toBeGreaterThanOrEqual(3);
 
   // Events flow again in every room.
-  const heard = record(socket, "notification");
+  const heard = recordInRooms(socket, rooms, "notification");
   const title = freshId("n");
   const result = await publisherFor(hub).to(rooms).emit("notification", { title, body: "back" });
   expect(result.delivered).toEqual(Object.fromEntries(rooms.map((room) => [room, 1])));
   await heard.waitFor(3);
-  await sleep(100);
-  expect(heard.calls.map((call) => call.args[1]).sort()).toEqual([...rooms].sort());
+  expect(heard.calls.map((call) => call.room).sort()).toEqual([...rooms].sort());
 });

@@ -53,7 +53,7 @@ describe("resume requests", () => {
       },
     });
     const { socket: client, titles } = await personalSocket("wire1", hub.url);
-    const disconnects = record(client, "disconnect");
+    const disconnects = record(client, "room:disconnect");
     await waitFor(() => hub?.of(room).length === 2, 3_000, "the rejoin");
     await waitFor(() => titles.length >= 6, 3_000, "the events");
     await sleep(100);
@@ -124,9 +124,9 @@ describe("rate limits", () => {
       }),
     });
     socket = connect(hub.url, { auth: await signToken({ sub: "wire4" }), ...fast });
-    const errors = record(socket, "connect_error");
-    const attempts = record(socket, "reconnect_attempt");
-    const connects = record(socket, "connect");
+    const errors = record(socket, "room:connect_error");
+    const attempts = record(socket, "room:reconnect_attempt");
+    const connects = record(socket, "room:connect");
     await connects.waitFor(1, 5_000);
 
     expect(errors.calls.map((call) => call.args[0])).toEqual([

@@ -71,8 +71,8 @@ test("a subscriber cut off while 50 events are published gets exactly those 50 i
   await publish(room, 1, 3);
   await waitFor(() => received.length === 3, 5_000, "the live events before the cut");
 
-  const disconnects = record(socket, "disconnect");
-  const reconnects = record(socket, "reconnect");
+  const disconnects = record(socket, "room:disconnect");
+  const reconnects = record(socket, "room:reconnect");
   proxy.cut();
   await waitFor(
     () => disconnects.calls.some((call) => call.args[1] === room),
@@ -111,7 +111,7 @@ test("after a hub restart (same storage) the missed events of every room are rep
   await publish(room, 3, 52);
   for (const title of ["while away 1", "while away 2"])
     await publisher.to(personal).emit("notification", { title, body: "" });
-  const reconnects = record(socket, "reconnect");
+  const reconnects = record(socket, "room:reconnect");
   proxy.restore();
 
   await waitFor(() => reconnects.calls.length >= 2, 15_000, "both rooms to rejoin");
@@ -129,7 +129,7 @@ test("a dead (half-open) connection is noticed by the heartbeat and the replay f
   await publish(room, 1, 2);
   await waitFor(() => received.length === 2, 5_000, "the live events");
 
-  const disconnects = record(socket, "disconnect");
+  const disconnects = record(socket, "room:disconnect");
   proxy.freeze();
   // The hub still believes this socket is fine and sends these into the frozen connection.
   await publish(room, 3, 12);
@@ -148,7 +148,7 @@ test("a hub that lost its storage (new epoch) makes each room report recovery_fa
   const { socket, personal, room, received, failures } = await subscriber();
   await publish(room, 1, 4);
   await waitFor(() => received.length === 4, 5_000, "the live events");
-  const connects = record(socket, "connect");
+  const connects = record(socket, "room:connect");
 
   // The same port, a fresh --persist-to: every room starts a new sequence under a new epoch.
   const port = hub.port;

@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { type ConnectOptions, connect, RoomcastError, type RoomcastSocket } from "../../client/index";
 import type { Publisher } from "../../client/publisher";
 import { type Hub, startHub } from "../support/hub-process";
-import { freshId, publisherFor, record, signToken, sleep, waitFor, waitForEvents } from "./helpers";
+import { freshId, publisherFor, record, recordInRooms, signToken, sleep, waitFor, waitForEvents } from "./helpers";
 
 let hub: Hub;
 let publisher: Publisher;
@@ -44,7 +44,7 @@ async function open(roles: string[] = [], options: Partial<ConnectOptions> = {})
 describe("personal room", () => {
   test("connecting joins user-{sub} by itself", async () => {
     const { socket, personal } = await open();
-    const [connected] = await waitForEvents(socket, "connect");
+    const [connected] = await waitForEvents(socket, "room:connect");
     expect(connected).toEqual([personal]);
     expect(socket.connected).toBe(true);
     expect(socket.userId).toBe(personal.slice(5));
@@ -65,8 +65,8 @@ describe("personal room", () => {
       maxReconnectionDelayMs: 100,
     });
     sockets.push(socket);
-    const errors = record(socket, "connect_error");
-    const attempts = record(socket, "reconnect_attempt");
+    const errors = record(socket, "room:connect_error");
+    const attempts = record(socket, "room:reconnect_attempt");
     await errors.waitFor(1);
     await sleep(800);
     expect(errors.calls).toHaveLength(1);
@@ -95,7 +95,7 @@ describe("rooms", () => {
     await updates.waitFor(1);
     expect(updates.calls[0]?.args).toEqual([{ orderId: 7, status: "preparing" }, room]);
 
-    const disconnects = record(socket, "disconnect");
+    const disconnects = record(socket, "room:disconnect");
     await expect(socket.emitWithAck("leave-room", room)).resolves.toBe(true);
     expect(disconnects.calls.map((call) => call.args)).toEqual([["client", room]]);
     expect(socket.roomState(room)).toBeUndefined();
@@ -120,21 +120,38 @@ describe("rooms", () => {
     const heard = record(socket, "notification");
     const everything: [string, string][] = [];
     socket.onAny((event, _data, room) => everything.push([event, room]));
-    const title = freshId("n");
-    const result = await publisher.to(personal).to(orderA).to([orderB]).emit("notification", { title, body: "hello" });
-    expect(result.delivered).toEqual({ [personal]: 1, [orderA]: 1, [orderB]: 1 });
+    // One publish per room: each reaches the one listener with its room's name.
+    const targets = [personal, orderA, orderB];
+    for (const room of targets) {
+      const result = await publisher.to(room).emit("notification", { title: `to ${room}`, body: "hello" });
+      expect(result.delivered).toEqual({ [room]: 1 });
+    }
     await heard.waitFor(3);
-    await sleep(100);
-    const rooms = heard.calls.filter((call) => call.args[0].title === title).map((call) => call.args[1]);
-    expect(rooms.sort()).toEqual([personal, orderA, orderB].sort());
+    // Across rooms there is no order: compare as sets.
+    expect(heard.calls.map((call) => `${call.args[0].title}|${call.args[1]}`).sort()).toEqual(
+      targets.map((room) => `to ${room}|${room}`).sort(),
+    );
     // The kitchen room was not addressed and heard nothing.
-    expect(rooms).not.toContain("restaurant-kitchen");
+    expect(heard.calls.map((call) => call.args[1])).not.toContain("restaurant-kitchen");
     expect(
       everything
         .filter(([event]) => event === "notification")
         .map(([, room]) => room)
         .sort(),
-    ).toEqual(rooms.sort());
+    ).toEqual([...targets].sort());
+  });
+
+  test("one publish naming several joined rooms reaches on() once and each room's own listeners once each", async () => {
+    const { socket, personal } = await open(["kitchen"]);
+    await waitFor(() => socket.connected);
+    const order = `order-${freshId()}`;
+    await socket.emitWithAck("join-room", order);
+    const heard = record(socket, "notification");
+    const perRoom = recordInRooms(socket, [personal, order], "notification");
+    await publisher.to(personal).to(order).emit("notification", { title: "both", body: "" });
+    await perRoom.waitFor(2);
+    expect(perRoom.calls.map((call) => call.room).sort()).toEqual([personal, order].sort());
+    expect(heard.calls.map((call) => call.args[0].title)).toEqual(["both"]);
   });
 
   test("emit goes to the personal room unless to(room) names another one", async () => {
@@ -184,8 +201,8 @@ describe("refused joins", () => {
   ])("joining %s is refused once with %s (%i) and never retried", async (room, code, status) => {
     const { socket, authCalls } = await open([]);
     await waitFor(() => socket.connected);
-    const errors = record(socket, "connect_error");
-    const attempts = record(socket, "reconnect_attempt");
+    const errors = record(socket, "room:connect_error");
+    const attempts = record(socket, "room:reconnect_attempt");
     const callsBefore = authCalls.length;
 
     const acks: unknown[][] = [];
@@ -215,8 +232,8 @@ describe("refused joins", () => {
     await expect(publisher.grant(room, sub)).resolves.toEqual({ room, userId: sub, granted: true });
     await expect(socket.emitWithAck("join-room", room)).resolves.toBe(true);
 
-    const disconnects = record(socket, "disconnect");
-    const attempts = record(socket, "reconnect_attempt");
+    const disconnects = record(socket, "room:disconnect");
+    const attempts = record(socket, "room:reconnect_attempt");
     const revoked = await publisher.revoke(room, sub);
     expect(revoked).toMatchObject({ room, userId: sub, granted: false, closed: 1 });
     await disconnects.waitFor(1);
@@ -235,7 +252,7 @@ describe("rate limits", () => {
     const intoWindow = Date.now() % 10_000;
     if (intoWindow > 3_000) await sleep(10_000 - intoWindow + 100);
     const { socket, personal } = await open(["staff"], { minReconnectionDelayMs: 200, maxReconnectionDelayMs: 1_000 });
-    const errors = record(socket, "connect_error");
+    const errors = record(socket, "room:connect_error");
     const rooms = Array.from({ length: 65 }, () => `order-${freshId()}`);
     const acks: [string, boolean][] = [];
     for (const room of rooms) socket.emit("join-room", room, (ok) => acks.push([room, ok]));
@@ -260,7 +277,7 @@ describe("heartbeat against the hub", () => {
     // two such spans. The timeout leaves room for a loaded machine.
     const { socket } = await open([], { heartbeatIntervalMs: 250, heartbeatTimeoutMs: 1_000 });
     await waitFor(() => socket.connected);
-    const disconnects = record(socket, "disconnect");
+    const disconnects = record(socket, "room:disconnect");
     await sleep(2_500);
     expect(disconnects.calls.map((call) => call.args)).toEqual([]);
     expect(socket.connected).toBe(true);

@@ -3,10 +3,10 @@
  * new token and resumes by itself, losing no event published meanwhile. A token that stays
  * expired is refreshed once, then reported.
  */
-import { afterAll, afterEach, beforeAll, expect, test } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { connect, type RoomcastSocket } from "../../client/index";
 import { type Hub, startHub } from "../support/hub-process";
-import { freshId, publisherFor, record, signToken, sleep, waitFor } from "./helpers";
+import { freshId, publisherFor, record, recordInRooms, signToken, sleep, waitFor } from "./helpers";
 
 let hub: Hub;
 const sockets: RoomcastSocket[] = [];
@@ -36,9 +36,9 @@ test("an expiring token is refreshed through auth and every room resumes", async
   });
   sockets.push(socket);
   const personal = `user-${sub}`;
-  const disconnects = record(socket, "disconnect");
-  const reconnects = record(socket, "reconnect");
-  const errors = record(socket, "connect_error");
+  const disconnects = record(socket, "room:disconnect");
+  const reconnects = record(socket, "room:reconnect");
+  const errors = record(socket, "room:connect_error");
   await waitFor(() => socket.connected);
   await socket.emitWithAck("join-room", "restaurant-kitchen");
 
@@ -64,7 +64,7 @@ test("an expiring token is refreshed through auth and every room resumes", async
   // The resumed sockets carry the new token: they stay up past the old expiry and get events.
   await sleep(1_500);
   expect(disconnects.calls).toHaveLength(2);
-  const heard = record(socket, "notification");
+  const heard = recordInRooms(socket, [personal, "restaurant-kitchen"], "notification");
   const result = await publisherFor(hub).to([personal, "restaurant-kitchen"]).emit("notification", {
     title: "still here",
     body: "after refresh",
@@ -95,8 +95,8 @@ test("a token expiring mid-stream loses nothing: every event arrives once, in or
     if (from === room) received.push(Number(data.orderId));
   });
   const failures = record(socket, "recovery_failed");
-  const disconnects = record(socket, "disconnect");
-  const reconnects = record(socket, "reconnect");
+  const disconnects = record(socket, "room:disconnect");
+  const reconnects = record(socket, "room:reconnect");
   await socket.emitWithAck("join-room", room);
 
   // Publish without pause until the room has expired, rejoined, and gone on for a while.
@@ -139,8 +139,8 @@ test("a token that is still expired after one refresh is reported once and not r
     maxReconnectionDelayMs: 100,
   });
   sockets.push(socket);
-  const errors = record(socket, "connect_error");
-  const attempts = record(socket, "reconnect_attempt");
+  const errors = record(socket, "room:connect_error");
+  const attempts = record(socket, "room:reconnect_attempt");
   await errors.waitFor(2);
   await sleep(800);
 
@@ -152,4 +152,85 @@ test("a token that is still expired after one refresh is reported once and not r
   // The one retry is the refresh; nothing after the final refusal.
   expect(attempts.calls.map((call) => call.args[0])).toEqual([1]);
   expect(socket.connected).toBe(false);
+});
+
+/** A WebSocket class that counts the upgrades the client attempts. */
+function countingWebSocket() {
+  const counter = { upgrades: 0 };
+  class Counting extends WebSocket {
+    constructor(url: string | URL, protocols?: string | string[]) {
+      super(url, protocols);
+      counter.upgrades++;
+    }
+  }
+  return { counter, WebSocket: Counting };
+}
+
+describe("an expired fixed token cannot storm the hub", () => {
+  test.each([
+    ["a string", (token: string) => token],
+    ["{ token }", (token: string) => ({ token })],
+  ])("expired past the hub's tolerance, given as %s: one attempt, token_expired, willRetry false", async (_, auth) => {
+    const stale = await signToken({ sub: freshId("u"), expiresIn: -60 });
+    const { counter, WebSocket } = countingWebSocket();
+    const socket = connect(hub.url, {
+      auth: auth(stale),
+      WebSocket,
+      minReconnectionDelayMs: 20,
+      maxReconnectionDelayMs: 50,
+    });
+    sockets.push(socket);
+    const errors = record(socket, "connect_error");
+    const scheduled = record(socket, "room:reconnect_scheduled");
+    await errors.waitFor(1);
+    expect(errors.calls.map((call) => call.args[0])).toEqual([
+      expect.objectContaining({ code: "token_expired", status: 401, willRetry: false }),
+    ]);
+    expect(errors.calls[0]?.args[0].message).toMatch(/fixed token .* cannot be refreshed/);
+    expect(scheduled.calls).toEqual([]);
+    expect(counter.upgrades).toBe(1);
+    expect(socket.roomState(socket.personalRoom ?? "")).toBeUndefined();
+  });
+
+  test("expired within the hub's clock tolerance (admitted, then closed with 4001): it stops after that close", async () => {
+    const nearly = await signToken({ sub: freshId("u"), expiresIn: -1 });
+    const { counter, WebSocket } = countingWebSocket();
+    const socket = connect(hub.url, {
+      auth: nearly,
+      WebSocket,
+      minReconnectionDelayMs: 20,
+      maxReconnectionDelayMs: 50,
+    });
+    sockets.push(socket);
+    const errors = record(socket, "connect_error");
+    const disconnects = record(socket, "disconnect");
+    const scheduled = record(socket, "room:reconnect_scheduled");
+    await errors.waitFor(1, 10_000);
+    expect(errors.calls.map((call) => call.args[0])).toEqual([
+      expect.objectContaining({ code: "token_expired", willRetry: false }),
+    ]);
+    // Admitted and closed with 4001 (a hub that tolerates clock skew), or refused at once.
+    expect(disconnects.calls.length).toBeLessThanOrEqual(1);
+    for (const call of disconnects.calls) expect(call.args).toEqual(["token_expired"]);
+    // Nothing more was scheduled: the room ended with that error.
+    expect(scheduled.calls).toEqual([]);
+    expect(counter.upgrades).toBe(1);
+    expect(socket.connected).toBe(false);
+  });
+
+  test("an auth function that keeps giving tokens the hub closes at once stops after two upgrades", async () => {
+    const sub = freshId("u");
+    const { counter, WebSocket } = countingWebSocket();
+    const socket = connect(hub.url, {
+      auth: () => signToken({ sub, expiresIn: -1 }),
+      WebSocket,
+      minReconnectionDelayMs: 20,
+      maxReconnectionDelayMs: 50,
+    });
+    sockets.push(socket);
+    const errors = record(socket, "connect_error");
+    await waitFor(() => errors.calls.some((call) => !call.args[0].willRetry), 10_000, "the final error");
+    expect(errors.calls.at(-1)?.args[0]).toMatchObject({ code: "token_expired", willRetry: false });
+    expect(counter.upgrades).toBeLessThanOrEqual(2);
+  });
 });

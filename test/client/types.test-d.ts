@@ -4,16 +4,18 @@
  * the unused directive and the typecheck fails.
  */
 import { expectTypeOf } from "vitest";
-import type {
-  ChatHistory,
-  ChatMessage,
-  ChatTyping,
-  JoinedPayload,
-  LiveUser,
-  LiveUsersUpdate,
-  RecoveryFailedInfo,
-  RoomcastError,
-  RoomcastSocket,
+import {
+  type ChatHistory,
+  type ChatMessage,
+  type ChatTyping,
+  connect,
+  type DisconnectReason,
+  type JoinedPayload,
+  type LiveUser,
+  type LiveUsersUpdate,
+  type RecoveryFailedInfo,
+  type RoomcastError,
+  type RoomcastSocket,
 } from "../../client/index";
 import type { Publisher, PublishResult } from "../../client/publisher";
 import {
@@ -39,9 +41,9 @@ socket.on("order-status-updated", (data, room) => {
 socket.on("new-order", (data) => expectTypeOf(data).toEqualTypeOf<NewOrder>());
 socket.on("notification", (data) => expectTypeOf(data).toEqualTypeOf<Notification>());
 socket.on("error", (data) => expectTypeOf(data).toEqualTypeOf<ErrorBody>());
-socket.on("connect", (room) => expectTypeOf(room).toEqualTypeOf<string>());
-socket.on("connect_error", (error) => expectTypeOf(error).toEqualTypeOf<RoomcastError>());
-socket.on("reconnect_attempt", (attempt, info) => {
+socket.on("room:connect", (room) => expectTypeOf(room).toEqualTypeOf<string>());
+socket.on("room:connect_error", (error) => expectTypeOf(error).toEqualTypeOf<RoomcastError>());
+socket.on("room:reconnect_attempt", (attempt, info) => {
   expectTypeOf(attempt).toEqualTypeOf<number>();
   expectTypeOf(info.delayMs).toEqualTypeOf<number>();
 });
@@ -65,7 +67,7 @@ socket.on("order-status-changed", () => {});
 // @ts-expect-error: the payload of new-order is not an OrderStatusUpdated
 socket.on("new-order", (data: OrderStatusUpdated) => data);
 // @ts-expect-error: connect's listener gets a room name, not a number
-socket.on("connect", (room: number) => room);
+socket.on("room:connect", (room: number) => room);
 // @ts-expect-error: once is typed like on
 socket.once("no-such-event", () => {});
 // @ts-expect-error: recovery_failed's listener gets the info first, the room last
@@ -161,3 +163,84 @@ export function TypedHooks(): null {
   useRoom("pool-staff", { "order-status-changed": () => {} });
   return null;
 }
+
+// ----- Socket.io compatibility -------------------------------------------------------------------------
+
+socket.on("connect", () => {});
+socket.on("disconnect", (reason) => expectTypeOf(reason).toEqualTypeOf<DisconnectReason>());
+socket.on("connect_error", (error) => expectTypeOf(error).toEqualTypeOf<RoomcastError>());
+socket.on("room:disconnect", (reason, room) => {
+  expectTypeOf(reason).toEqualTypeOf<DisconnectReason>();
+  expectTypeOf(room).toEqualTypeOf<string>();
+});
+socket.io.on("reconnect_attempt", (attempt) => expectTypeOf(attempt).toEqualTypeOf<number>());
+socket.io.on("reconnect", (attempt) => expectTypeOf(attempt).toEqualTypeOf<number>());
+socket.io.on("reconnect_error", (error) => expectTypeOf(error).toEqualTypeOf<RoomcastError>());
+socket.io.on("reconnect_failed", () => {});
+expectTypeOf(socket.id).toEqualTypeOf<string | undefined>();
+socket.timeout(1_000).emit("room:info", undefined, (error, info) => {
+  expectTypeOf(error).toEqualTypeOf<RoomcastError | null>();
+  expectTypeOf(info).toEqualTypeOf<RoomInfo | undefined>();
+});
+expectTypeOf(socket.timeout(1_000).emitWithAck("room:info")).resolves.toEqualTypeOf<RoomInfo>();
+expectTypeOf(socket.to("pool-staff").timeout(500).emitWithAck("room:info")).resolves.toEqualTypeOf<RoomInfo>();
+const stop = socket.listen({ connect: () => {}, "pool-status-updated": (data) => data.status });
+expectTypeOf(stop).toEqualTypeOf<() => void>();
+connect("https://hub.example.com", { auth: (cb) => cb({ token: "t" }) });
+connect("https://hub.example.com", { auth: async ({ reason }) => reason });
+connect("https://hub.example.com", {
+  auth: { token: "t" },
+  reconnection: true,
+  reconnectionAttempts: 5,
+  reconnectionDelay: 1_000,
+  reconnectionDelayMax: 5_000,
+  timeout: 20_000,
+  transports: ["websocket"],
+});
+
+// @ts-expect-error: the socket's connect listener takes no room (room:connect does)
+socket.on("connect", (room: string) => room);
+// @ts-expect-error: no such manager event
+socket.io.on("reconnecting", () => {});
+// @ts-expect-error: there is no send(); emit a client event instead
+socket.send("hello");
+// @ts-expect-error: unknown options are refused
+connect("https://hub.example.com", { auth: "t", reconnectDelay: 100 });
+// @ts-expect-error: a client event takes one data argument and an ack
+socket.emit("room:info", undefined, "extra", () => {});
+// @ts-expect-error: join-room takes the room and an ack
+socket.emit("join-room", "order-1", "extra", () => {});
+// @ts-expect-error: timeout acks are error first
+socket.timeout(1_000).emit("room:info", undefined, (info: RoomInfo) => info);
+
+// ----- app-defined events (src/app-events.ts) ----------------------------------------------------------
+
+socket.on("pool-status-updated", (data) => {
+  expectTypeOf(data.status).toEqualTypeOf<"open" | "busy" | "full" | "closed" | "maintenance">();
+  expectTypeOf(data.occupancy).toEqualTypeOf<number | undefined>();
+});
+publisher
+  .to("pool-staff")
+  .emit("pool-status-updated", { poolId: "main", status: "open", updatedAt: new Date().toISOString() });
+publisher.to("restaurant-kitchen").emit("new-order", {
+  orderId: 7,
+  customerName: "Ada",
+  items: [
+    { name: "Soup", quantity: 1, sku: "S-1", price: 650, options: [{ name: "Size", value: "large", price: 100 }] },
+  ],
+  currency: "EUR",
+  total: 750,
+  createdAt: new Date().toISOString(),
+});
+socket.on("notification", (data) => expectTypeOf(data.id).toEqualTypeOf<string>());
+
+// @ts-expect-error: pool-status-updated's status is one of the declared names
+publisher.to("pool-staff").emit("pool-status-updated", { poolId: "main", status: "packed", updatedAt: "" });
+const priceAsText = {
+  orderId: 1,
+  customerName: "A",
+  items: [{ name: "x", quantity: 1, price: "6.50" }],
+  createdAt: "",
+};
+// @ts-expect-error: prices are integers of minor units, typed as numbers, not strings
+publisher.to("restaurant-kitchen").emit("new-order", priceAsText);

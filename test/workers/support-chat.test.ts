@@ -1,6 +1,12 @@
 import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { CHAT, type ChatHistory, type ChatMessage, type ConversationPage } from "../../src/protocol";
+import {
+  CHAT,
+  type ChatHistory,
+  type ChatMessage,
+  type ConversationPage,
+  type ConversationSummary,
+} from "../../src/protocol";
 import { type Frame, join, request, settled, sleep, type TestSocket, tokenFor, uniqueId, upgrade } from "./helpers";
 
 let ackCounter = 100;
@@ -48,7 +54,7 @@ describe("support chat", () => {
       text: "Where is my towel?",
       clientMessageId: "c-1",
       author: { id: customer, name: "Ada", role: "customer" },
-      createdAt: expect.any(Number),
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
     });
     expect((await waitForEvent(sam, "chat:message"))[0]).toMatchObject({ room, data: stored, seq: 1 });
 
@@ -234,8 +240,12 @@ describe("the agents' list of conversations", () => {
       customerName: "Ada",
       lastMessage: { text: "two" },
       unreadForAgents: 2,
-      updatedAt: expect.any(Number),
+      updatedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      cursor: expect.any(Number),
     });
+    // The summary's time is the last message's, as the same ISO string.
+    const latest = updates.at(-1)?.data as ConversationSummary;
+    expect(latest.updatedAt).toBe(latest.lastMessage.createdAt);
 
     const sam = await join(room, agentToken);
     const seen = framesOf(agent, "support:conversation-updated").length;
@@ -257,12 +267,14 @@ describe("the agents' list of conversations", () => {
     const order = first.conversations.map((summary) => summary.userId);
     const ours = order.filter((id) => customers.includes(id));
     expect(ours).toEqual([...customers].reverse());
-    const updatedAts = first.conversations.map((summary) => summary.updatedAt);
-    expect(updatedAts).toEqual([...updatedAts].sort((a, b) => b - a));
+    // Cursors are unique and decreasing down the list, even for conversations updated within one millisecond.
+    const cursors = first.conversations.map((summary) => summary.cursor);
+    expect(cursors).toEqual([...cursors].sort((a, b) => b - a));
+    expect(new Set(cursors).size).toBe(cursors.length);
 
     const page1 = (await request(agent, "support:conversations", { limit: 2 }, 1)).data as ConversationPage;
     expect(page1.conversations).toHaveLength(2);
-    expect(page1.nextBefore).toBe(page1.conversations[1]?.updatedAt);
+    expect(page1.nextBefore).toBe(page1.conversations[1]?.cursor);
     const page2 = (await request(agent, "support:conversations", { before: page1.nextBefore, limit: 2 }, 2))
       .data as ConversationPage;
     expect(page2.conversations[0]?.userId).toBe(order[2]);

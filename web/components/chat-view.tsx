@@ -76,7 +76,7 @@ function MessageItem({ message, me }: { message: ChatMessage; me: string }) {
       <p className="message-meta">
         <strong>{who}</strong>
         <span className="tag">{role}</span>
-        <time dateTime={new Date(message.createdAt).toISOString()}>{formatTime(message.createdAt)}</time>
+        <time dateTime={message.createdAt}>{formatTime(Date.parse(message.createdAt))}</time>
       </p>
       <p className="message-text">{message.text}</p>
     </li>

@@ -16,7 +16,7 @@ function merge(current: Conversations, list: ConversationSummary[]): Conversatio
   for (const conversation of list) {
     if (typeof conversation?.userId !== "string") continue;
     const known = next[conversation.userId];
-    if (!known || known.updatedAt <= conversation.updatedAt) next[conversation.userId] = conversation;
+    if (!known || known.cursor <= conversation.cursor) next[conversation.userId] = conversation;
   }
   return next;
 }
@@ -29,7 +29,7 @@ export function AgentPage(props: { userId: string | null }) {
     "support:conversation-updated": (summary) => setConversations((current) => merge(current, [summary])),
   });
   const now = useNow(5000);
-  const list = Object.values(conversations).sort((a, b) => b.updatedAt - a.updatedAt);
+  const list = Object.values(conversations).sort((a, b) => b.cursor - a.cursor);
   const selected = props.userId;
 
   return (
@@ -63,7 +63,7 @@ export function AgentPage(props: { userId: string | null }) {
                       {conversation.lastMessage?.author?.role === "customer" ? "" : "Agent: "}
                       {conversation.lastMessage?.text}
                     </span>
-                    <span className="muted small">{ago(conversation.updatedAt, now)}</span>
+                    <span className="muted small">{ago(Date.parse(conversation.updatedAt), now)}</span>
                   </a>
                 </li>
               );

@@ -4,8 +4,10 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import fc from "fast-check";
+import * as v from "valibot";
 import { describe, expect, it } from "vitest";
-import { chatMessageSchema, LIMITS } from "../../../src/protocol";
+import { chatMessageSchema } from "../../../src/payload-schemas";
+import { LIMITS } from "../../../src/protocol";
 import { readInboundFrame } from "../../../src/room/inbound-frame";
 import { broadcast, join, orderStatus, sleep, tokenFor, uniqueId, waitForClose, waitForFrames } from "../helpers";
 
@@ -79,7 +81,7 @@ function isValidChatMessage(frame: string | Uint8Array): boolean {
   if (typeof frame !== "string") return false;
   try {
     const parsed = JSON.parse(frame);
-    return parsed?.event === "chat:message" && chatMessageSchema.safeParse(parsed.data).success;
+    return parsed?.event === "chat:message" && v.safeParse(chatMessageSchema, parsed.data).success;
   } catch {
     return false;
   }
