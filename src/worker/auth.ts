@@ -5,9 +5,9 @@
  * (algorithm confusion) and `alg: none` are refused.
  */
 import { createRemoteJWKSet, decodeProtectedHeader, errors, type JWTPayload, jwtVerify } from "jose";
-import { z } from "zod";
+import * as v from "valibot";
 import type { Env } from "../env";
-import { ErrorCode, ID_PATTERN } from "../protocol";
+import { ErrorCode, ID_PATTERN, ID_RULE } from "../protocol";
 import { HttpError } from "./http-error";
 
 /**
@@ -19,11 +19,11 @@ export const CLOCK_TOLERANCE_SECONDS = 5;
 
 const ASYMMETRIC_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"];
 
-const claimsSchema = z.object({
-  sub: z.string().regex(ID_PATTERN, "sub must be 1-64 characters of A-Z, a-z, 0-9, _ or -"),
-  roles: z.array(z.string().min(1).max(64)).max(32).default([]),
-  name: z.string().max(100).optional(),
-  exp: z.number(),
+const claimsSchema = v.object({
+  sub: v.pipe(v.string(), v.regex(ID_PATTERN, `sub must be ${ID_RULE}`)),
+  roles: v.optional(v.pipe(v.array(v.pipe(v.string(), v.minLength(1), v.maxLength(64))), v.maxLength(32)), []),
+  name: v.optional(v.pipe(v.string(), v.maxLength(100))),
+  exp: v.number(),
 });
 
 export interface VerifiedUser {
@@ -83,11 +83,11 @@ export async function verifyToken(token: string, env: Env): Promise<VerifiedUser
   } catch (error) {
     throw toAuthError(error);
   }
-  const claims = claimsSchema.safeParse(payload);
+  const claims = v.safeParse(claimsSchema, payload);
   if (!claims.success) {
-    throw new HttpError(401, ErrorCode.unauthorized, `token claims are invalid: ${claims.error.issues[0]?.message}`);
+    throw new HttpError(401, ErrorCode.unauthorized, `token claims are invalid: ${claims.issues[0]?.message}`);
   }
-  const { sub, roles, name, exp } = claims.data;
+  const { sub, roles, name, exp } = claims.output;
   if (exp * 1000 <= Date.now()) {
     throw new HttpError(401, ErrorCode.tokenExpired, "token has expired: get a fresh one and reconnect");
   }

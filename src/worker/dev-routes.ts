@@ -4,9 +4,10 @@
  * server-side secret (the browser never sees it). In any other environment they do not exist.
  */
 import { Hono } from "hono";
-import { z } from "zod";
+import * as v from "valibot";
 import type { Env } from "../env";
-import { describeIssue, ErrorCode, ID_PATTERN } from "../protocol";
+import { describeIssue, ErrorCode, ID_PATTERN, ID_RULE } from "../protocol";
+import "../schema-messages";
 import { signToken } from "../sign-token.mjs";
 import { errorResponse, HttpError } from "./http-error";
 import { internalApi } from "./internal-api";
@@ -16,12 +17,12 @@ export const devRoutes = new Hono<{ Bindings: Env }>();
 
 const KNOWN_ROLES = ["admin", "staff", "kitchen", "pool", "support"] as const;
 
-const devTokenRequestSchema = z.strictObject({
-  sub: z.string().regex(ID_PATTERN, "sub must be 1-64 characters of A-Z, a-z, 0-9, _ or -"),
-  roles: z.array(z.enum(KNOWN_ROLES)).max(KNOWN_ROLES.length).default([]),
-  name: z.string().trim().min(1).max(100).optional(),
+const devTokenRequestSchema = v.strictObject({
+  sub: v.pipe(v.string(), v.regex(ID_PATTERN, `sub must be ${ID_RULE}`)),
+  roles: v.optional(v.pipe(v.array(v.picklist(KNOWN_ROLES)), v.maxLength(KNOWN_ROLES.length)), []),
+  name: v.optional(v.pipe(v.string(), v.trim(), v.minLength(1), v.maxLength(100))),
   /** Lifetime in seconds (10 s to 24 h); short ones let a person watch a token expire. */
-  expiresIn: z.number().int().min(10).max(86_400).default(3600),
+  expiresIn: v.optional(v.pipe(v.number(), v.integer(), v.minValue(10), v.maxValue(86_400)), 3600),
 });
 
 // Everything here 404s unless the hub runs in development: the routes do not exist elsewhere.
@@ -67,10 +68,10 @@ function isLoopbackOrigin(origin: string): boolean {
 }
 
 devRoutes.post("/token", async (c) => {
-  const parsed = devTokenRequestSchema.safeParse(await readJsonBody(c.req.raw));
-  if (!parsed.success) throw new HttpError(400, ErrorCode.badRequest, describeIssue(parsed.error));
+  const parsed = v.safeParse(devTokenRequestSchema, await readJsonBody(c.req.raw));
+  if (!parsed.success) throw new HttpError(400, ErrorCode.badRequest, describeIssue(parsed.issues));
   if (!c.env.JWT_SECRET) throw new HttpError(400, ErrorCode.badRequest, "dev tokens need JWT_SECRET (HS256)");
-  const { sub, roles, name, expiresIn } = parsed.data;
+  const { sub, roles, name, expiresIn } = parsed.output;
   return c.json({ token: await signToken(c.env.JWT_SECRET, { sub, roles: [...roles], name, expiresIn }), expiresIn });
 });
 
