@@ -51,25 +51,60 @@ export const orderItemSchema = v.strictObject({
 });
 export type OrderItem = v.InferOutput<typeof orderItemSchema>;
 
-export const newOrderSchema = v.pipe(
-  v.strictObject({
-    orderId,
-    customerName: text(1, 100),
-    items: v.pipe(v.array(orderItemSchema), v.minLength(1), v.maxLength(200)),
-    /** ISO 4217 code of every price in the order; required as soon as one price is given. */
-    currency: v.optional(v.pipe(v.string(), v.regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as 'EUR'"))),
-    /** What the customer pays, in minor units. */
-    total: v.optional(minorUnits),
-    createdAt: isoTime,
-  }),
-  v.forward(
-    v.check(
-      (order) => order.currency !== undefined || !hasPrice(order),
-      "is required when a price or total is given (prices are minor units of this currency)",
-    ),
-    ["currency"],
+const newOrderFields = v.strictObject({
+  orderId,
+  customerName: text(1, 100),
+  items: v.pipe(v.array(orderItemSchema), v.minLength(1), v.maxLength(200)),
+  /** ISO 4217 code of every price in the order; required as soon as one price is given. */
+  currency: v.optional(v.pipe(v.string(), v.regex(/^[A-Z]{3}$/, "must be an ISO 4217 code such as 'EUR'"))),
+  /** What the customer pays, in minor units. */
+  total: v.optional(minorUnits),
+  createdAt: isoTime,
+});
+type NewOrderFields = v.InferOutput<typeof newOrderFields>;
+
+/** A new-order's prices are minor units of its `currency`, so a priced order must say which. */
+const pricedOrdersNameTheirCurrency = v.forward<NewOrderFields, v.CheckIssue<NewOrderFields>, ["currency"]>(
+  v.check(
+    (order: NewOrderFields) => order.currency !== undefined || !hasPrice(order),
+    "is required when a price or total is given (prices are minor units of this currency)",
   ),
+  ["currency"],
 );
+
+/**
+ * The rules above that JSON Schema cannot read from a check function, said again in JSON Schema
+ * for the OpenAPI document (src/worker/openapi.ts); its conformance test holds the two together.
+ */
+export const CHECKS_AS_JSON_SCHEMA = new Map<unknown, Record<string, unknown>>([
+  [
+    pricedOrdersNameTheirCurrency,
+    {
+      if: {
+        anyOf: [
+          { required: ["total"] },
+          {
+            required: ["items"],
+            properties: {
+              items: {
+                contains: {
+                  anyOf: [
+                    { required: ["price"] },
+                    { required: ["options"], properties: { options: { contains: { required: ["price"] } } } },
+                  ],
+                },
+              },
+            },
+          },
+        ],
+      },
+      // biome-ignore lint/suspicious/noThenProperty: JSON Schema's if/then, not a thenable.
+      then: { required: ["currency"] },
+    },
+  ],
+]);
+
+export const newOrderSchema = v.pipe(newOrderFields, pricedOrdersNameTheirCurrency);
 export type NewOrder = v.InferOutput<typeof newOrderSchema>;
 
 function hasPrice(order: { total?: number | undefined; items: readonly OrderItem[] }): boolean {
@@ -86,8 +121,8 @@ export const notificationSchema = v.strictObject({
   id: v.optional(
     v.pipe(
       text(1, 128),
-      v.check(
-        (id) => !id.startsWith(GENERATED_NOTIFICATION_ID_PREFIX),
+      v.regex(
+        new RegExp(`^(?!${GENERATED_NOTIFICATION_ID_PREFIX})`),
         `must not start with "${GENERATED_NOTIFICATION_ID_PREFIX}": the hub gives those to notifications sent without an id`,
       ),
     ),

@@ -85,3 +85,24 @@ export function idleLifetimeMs(kind: RoomKindName): number | null {
   const spec: RoomKind = ROOM_KINDS[kind];
   return spec.idleDays === undefined ? null : spec.idleDays * 24 * 60 * 60 * 1000;
 }
+
+/**
+ * A regular expression matching exactly the room names of `kinds` as `parseRoom` reads them
+ * (a name matched by an earlier kind of the table is that kind's, so it is excluded): for the
+ * OpenAPI document, where a room name's validity must be said in JSON Schema.
+ */
+export function roomNamePattern(kinds: readonly RoomKindName[] | "any"): RegExp {
+  const all = Object.keys(ROOM_KINDS) as RoomKindName[];
+  const wanted = kinds === "any" ? all : kinds;
+  const id = ID_PATTERN.source.replace(/^\^/, "").replace(/\$$/, "");
+  const literal = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const patternOf = (kind: RoomKindName) => {
+    const { match } = ROOM_KINDS[kind] as RoomKind;
+    return "exact" in match ? literal(match.exact) : `${literal(match.prefix)}${id}`;
+  };
+  const alternatives = wanted.map((kind) => {
+    const earlier = all.slice(0, all.indexOf(kind)).map(patternOf);
+    return earlier.length > 0 ? `(?!(?:${earlier.join("|")})$)${patternOf(kind)}` : patternOf(kind);
+  });
+  return new RegExp(`^(?:${alternatives.join("|")})$`);
+}

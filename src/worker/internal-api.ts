@@ -23,6 +23,7 @@ import { roomStub } from "../room/room-stub";
 import { isGrantable, type ParsedRoom, parseRoom } from "../room-policy";
 import { errorResponse, HttpError } from "./http-error";
 import { requireBroadcastSecret } from "./internal-auth";
+import { openApiDocument } from "./openapi";
 import { enforceIp } from "./rate-limits";
 import { readJsonBody, readOptionalJsonBody } from "./read-body";
 import { renderError } from "./render-error";
@@ -201,5 +202,8 @@ internalApi.get("/presence", async (c) => {
   const { update } = await presenceStub(c.env).liveUsers();
   return c.json(update);
 });
+
+/** The OpenAPI 3.1 document of this API and of the access check, from the schemas above. */
+internalApi.get("/openapi.json", (c) => c.json(openApiDocument()));
 
 internalApi.all("*", () => errorResponse(404, ErrorCode.notFound, "no such internal endpoint"));
