@@ -69,9 +69,11 @@ test("after a restart every room rejoins with a fresh token, no app code involve
       expect(delayMs).toBeGreaterThanOrEqual(MIN_DELAY_MS);
       expect(delayMs).toBeLessThanOrEqual(MAX_DELAY_MS);
       // An attempt starts its delay after the previous attempt (or the drop), plus however long
-      // that attempt took to fail, which is short while the port is closed.
+      // that attempt took to fail: short while the port is closed, but a failed attempt also asks
+      // /access and a token, which on a machine with both cores busy took over 2 s. The bound
+      // catches a backoff that stalls, not a slow machine.
       expect(call.at - previous).toBeGreaterThanOrEqual(delayMs - 5);
-      expect(call.at - previous).toBeLessThan(delayMs + 2_000);
+      expect(call.at - previous).toBeLessThan(delayMs + 10_000);
       previous = call.at;
     }
   }
