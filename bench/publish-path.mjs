@@ -50,6 +50,19 @@ const OPS = [
   ["rpc-floor", "one RPC to an object that does nothing, with the floor's argument (the frame string)"],
   ["rpc-hub", "one RPC to an object that does nothing, with the hub's arguments (room, event, data, id, hash)"],
   [
+    "rpc-timer",
+    "one RPC to an object that sets a zero-delay timer, as the room does after each fan-out (timeFanOut), answered when it fired",
+  ],
+  ["rpc-insert", "one RPC to an object that writes one row: the INSERT, its commit, the output gate"],
+  [
+    "rpc-room-broadcast",
+    "the hub's RoomObject.broadcast over RPC with its arguments, no sockets, a log under 50 events: the whole object side of a D publish",
+  ],
+  ["rpc-insert-200", "rpc-insert over 200 objects in turn, as D's 200 rooms: 200 SQLite databases"],
+  ["rpc-room-broadcast-200", "rpc-room-broadcast over 200 room objects in turn, as in D"],
+  ["wake-hub-room", "one RPC to a new hub room object: its wake-up and migrations (every F2 connection's room is new)"],
+  ["wake-floor-room", "one RPC to a new floor object"],
+  [
     "room-broadcast",
     "RoomObject.broadcast in-process, no sockets, a log of under 50 events (as in D): the history row, the frame, bookkeeping",
   ],
@@ -90,7 +103,7 @@ async function main() {
   const run = async (op, n) => {
     const before = cpuUs(pid);
     const res = await fetch(`http://127.0.0.1:${server.port}/op/${op}?n=${n}`);
-    if (!res.ok) throw new Error(`${op}: ${res.status} ${await res.text()}`);
+    if (!res.ok) throw new Error(`${op}: ${res.status} ${await res.text()}\n${server.output().slice(-1_500)}`);
     await res.text();
     await sleep(20); // let the last ticks land
     return cpuUs(pid) - before;

@@ -100,6 +100,8 @@ export function profilesSection(r) {
   const loads = [
     ["A", "hub under wrangler dev, A-like load (1 room x 1,000, 10/s)"],
     ["D", "hub under wrangler dev, D-like load (200 rooms x 5, 100/s)"],
+    ["A-bare", "hub on bare workerd, A-like load"],
+    ["A-floor", "floor on bare workerd, A-like load"],
     ["D-bare", "hub on bare workerd, D-like load"],
     ["D-floor", "floor on bare workerd, D-like load"],
   ];

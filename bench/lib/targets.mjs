@@ -8,7 +8,8 @@
  *   (bench/workers/partyserver), on the same workerd.
  * - `hub-workerd`: the hub under `wrangler dev`, reached on the user workerd's own port; wrangler's
  *   node, esbuild and the proxy workerd still run (at normal priority) and are measured.
- * - `hub-wrangler`: the same, through `wrangler dev`'s public port (its proxy workerd in front).
+ * - `hub-wrangler`: the same, through `wrangler dev`'s public port (its proxy workerd in front);
+ *   A, D and F only.
  * - `hub-workerd-allrt`: `hub-workerd` as earlier runs had it, every process of wrangler dev at
  *   the bench's real-time priority (A and D only: it shows what that did to the tail).
  * - `socketio`: the reference Socket.io 4.8 server (bench/socketio-server.mjs).
@@ -54,6 +55,9 @@ export const TARGETS = {
   "hub-wrangler": {
     kind: "hub",
     runtime: "wrangler",
+    // What the proxy adds per frame and per publish shows in A, D and F; the rest of the matrix
+    // would add a quarter to the run's time for no more than that.
+    workloads: ["A", "D", "F"],
     label: "hub under wrangler dev, through its port (proxy workerd + user workerd + node)",
   },
   "hub-workerd-allrt": {

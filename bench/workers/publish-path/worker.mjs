@@ -33,6 +33,8 @@ const PARSED = JSON.parse(BODY);
 const instantRooms = { getByName: () => ({ broadcast: async () => ({ delivered: 5 }) }) };
 
 const encoder = new TextEncoder();
+/** Which of 200 rooms the next `-200` op goes to. */
+let turn = 0;
 let expectedDigest = null;
 
 function publishRequest(secret) {
@@ -111,6 +113,35 @@ const WORKER_OPS = {
   "rpc-hub": async (env) => {
     await env.NOOPS.getByName(ROOM).takeHub(ROOM, PARSED.event, PARSED.data, undefined, "");
   },
+  "rpc-timer": async (env) => {
+    await env.NOOPS.getByName(ROOM).takeWithTimer();
+  },
+  "rpc-insert": async (env) => {
+    await env.NOOPS.getByName(ROOM).insert(JSON.stringify({ event: PARSED.event, room: ROOM, data: PARSED.data }));
+  },
+  "rpc-insert-200": async (env) => {
+    // As D: 200 rooms in turn, each its own SQLite database.
+    const room = `${ROOM}-ins-${turn++ % 200}`;
+    await env.NOOPS.getByName(room).insert(JSON.stringify({ event: PARSED.event, room, data: PARSED.data }));
+  },
+  "rpc-room-broadcast-200": async (env) => {
+    await env.ROOMS.getByName(`${ROOM}-rpc-${turn++ % 200}`).broadcastInSmallLog(
+      ROOM,
+      PARSED.event,
+      PARSED.data,
+      undefined,
+      "",
+    );
+  },
+  "rpc-room-broadcast": async (env) => {
+    await env.ROOMS.getByName(`${ROOM}-rpc`).broadcastInSmallLog(ROOM, PARSED.event, PARSED.data, undefined, "");
+  },
+  "wake-hub-room": async (env) => {
+    await env.ROOMS.getByName(`wake-${crypto.randomUUID()}`).ping();
+  },
+  "wake-floor-room": async (env) => {
+    await env.NOOPS.getByName(`wake-${crypto.randomUUID()}`).take("");
+  },
 };
 
 /** An object that does nothing: the RPC round trip alone, and the floor's broadcast without sockets. */
@@ -120,6 +151,19 @@ export class NoopRoom extends DurableObject {
   }
   takeHub() {
     return { delivered: 0 };
+  }
+  /** A zero-delay timer, as the hub's room sets after each fan-out to time it (timeFanOut). */
+  async takeWithTimer() {
+    // Answered once the timer fired: back-to-back calls would otherwise outrun the timers.
+    await new Promise((fired) => setTimeout(fired, 0));
+    return 0;
+  }
+  /** One INSERT: with the RPC, its commit and the output gate that holds the answer until it is durable. */
+  insert(frame) {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS bare (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL, ts INTEGER NOT NULL)");
+    sql.exec("INSERT INTO bare (frame, ts) VALUES (?, ?)", frame, Date.now());
+    return 0;
   }
   loop(n) {
     for (let i = 0; i < n; i++) {
@@ -140,6 +184,18 @@ export class PathRoom extends RoomObject {
     if (i % 49 !== 0) return;
     this.ctx.storage.sql.exec("DELETE FROM events");
     this.history = new RoomHistory(this.ctx.storage);
+  }
+
+  /** The hub's broadcast over RPC, in a log kept under 50 events like D's rooms. */
+  broadcastInSmallLog(room, event, data, id, hash) {
+    this.calls = (this.calls ?? 0) + 1;
+    this.restartHistoryEvery49(this.calls);
+    return this.broadcast(room, event, data, id, hash);
+  }
+
+  /** The first call of a new room object: its wake-up and its migrations. */
+  ping() {
+    return 0;
   }
 
   async loop(n) {
