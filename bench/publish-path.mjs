@@ -14,11 +14,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { bundleWorker, startBareWorkerd } from "./lib/bare-workerd.mjs";
-import { killAllNow, setRealtime } from "./lib/children.mjs";
+import { setRealtime } from "./lib/children.mjs";
 import { CLK_TCK, cpuTicks } from "./lib/proc.mjs";
 import { spread } from "./lib/stats.mjs";
 import { REPO } from "./lib/targets.mjs";
 import { BENCH_BROADCAST_SECRET, BENCH_JWT_SECRET } from "./lib/tokens.mjs";
+import { runMain } from "./lib/under-load.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -151,15 +152,4 @@ async function main() {
   console.error(`written to ${out}`);
 }
 
-process.on("SIGINT", () => {
-  killAllNow();
-  process.exit(130);
-});
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error);
-    killAllNow();
-    process.exit(1);
-  },
-);
+runMain(main);

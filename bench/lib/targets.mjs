@@ -20,7 +20,7 @@
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { REPO, startWranglerDev, waitForHttp } from "../../scripts/lib/wrangler-dev.mjs";
+import { collectOutput, REPO, startWranglerDev, waitForHttp } from "../../scripts/lib/wrangler-dev.mjs";
 import { bundleWorker, startBareWorkerd } from "./bare-workerd.mjs";
 import { raisePriority, spawnPinned, stopGroup } from "./children.mjs";
 import { argvOf, listeningPorts, processTree } from "./proc.mjs";
@@ -123,17 +123,6 @@ export function snapshotHub(workDir) {
 /** Waits until `url` answers `{"ok":true}`. */
 function waitForHealth(url, timeoutMs, output) {
   return waitForHttp(url, { timeoutMs, output, accept: (body) => body.includes('"ok":true') });
-}
-
-function collectOutput(child) {
-  let log = "";
-  const add = (chunk) => {
-    log += chunk;
-    if (log.length > 200_000) log = log.slice(-100_000);
-  };
-  child.stdout?.on("data", add);
-  child.stderr?.on("data", add);
-  return () => log;
 }
 
 /** Labels the processes of a started server for the CPU and memory split. */
