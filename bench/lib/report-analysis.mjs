@@ -186,7 +186,7 @@ export function analysisSection(r) {
         (ran(PROXY, "A")
           ? `; through wrangler's own port (its proxy workerd re-sends every frame) A costs ${num(at("A", PROXY, perMsg))} us per message`
           : "") +
-        ". These figures include wrangler's node and esbuild, which production does not run; the user workerd alone is in the per-process table above. `wrangler dev` also puts its asset router in front of the Worker for every request that is not a static file unless `run_worker_first` lists the route: wrangler.toml lists `/ws/*`, `/access/*` and `/internal/*`.",
+        ". These figures include wrangler's node and esbuild, which production does not run; the user workerd alone is in the per-process table above. `wrangler dev` also puts its asset router in front of the Worker for every request that is not a static file unless `run_worker_first` lists the route: wrangler.toml lists the Worker's routes (`/ws/*`, `/access/*`, `/internal/*`, `/dev/*`, `/health`), which skip it.",
     );
   }
   if (ran(ALLRT, "A") && ran(DEV, "A")) {

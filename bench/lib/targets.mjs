@@ -196,7 +196,13 @@ export async function startHub(name, { hubDir, serverCores, persistRoot }) {
     let processes = labelHubProcesses(child.pid, port);
     const user = processes.find((p) => p.label === "user workerd");
     if (!user) throw new Error(`no user workerd under wrangler (pid ${child.pid})`);
-    if (!allRealtime) raisePriority(user.pid);
+    if (!allRealtime) {
+      raisePriority(user.pid);
+      // Through wrangler's port every frame passes the proxy workerd: it is measured too. (Left at
+      // normal priority, other load on the machine put it 300-400 ms behind.)
+      const proxy = processes.find((p) => p.label === "proxy workerd");
+      if (name === "hub-wrangler" && proxy) raisePriority(proxy.pid);
+    }
     const directPort = await findDirectPort(user.pid);
     if (directPort === null) throw new Error(`the user workerd (pid ${user.pid}) answers /health on no port`);
     processes = labelHubProcesses(child.pid, port);
