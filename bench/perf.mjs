@@ -1,11 +1,13 @@
 #!/usr/bin/env node
 /**
- * Where the hub's user workerd spends its CPU, JavaScript or not: a native profile with Linux
- * `perf` (call graphs, user and kernel) while the bench's load runs, each sample put in one
- * category by the frames on its stack. The V8 profile (profile.mjs) sees only JavaScript and
- * charges a runtime call to its caller; this one shows what the runtime does around it.
+ * Where a target's workerd spends its CPU, JavaScript or not: a native profile with Linux `perf`
+ * (call graphs, user and kernel) while the bench's load runs, each sample put in one category by
+ * the frames on its stack, with the CPU time per publish of each. The V8 profile (profile.mjs)
+ * sees only JavaScript and charges a runtime call to its caller; this one shows what the runtime
+ * does around it. The target is the hub on bare workerd unless `--target` says otherwise (under
+ * wrangler dev it samples the user workerd).
  *
- *   node bench/perf.mjs [--subs 1000] [--rooms 1] [--rate 10] [--seconds 10] [--out bench/PERF.md]
+ *   node bench/perf.mjs [--target hub-bare] [--subs 1000] [--rooms 1] [--rate 10] [--seconds 10] [--out bench/PERF.md]
  *
  * Needs `perf` and perf_event_paranoid <= 2 (a user may profile its own processes).
  */
@@ -34,6 +36,11 @@ const CATEGORIES = [
   ],
   ["incoming WebSocket frames and auto-responses", /HibernationManager|WebSocketImpl::receive|readLoop/],
   ["SQLite (history, idempotency, commits)", /sqlite3|SqliteDatabase|ActorSqlite|SqlStorage/],
+  [
+    "crypto (SHA-256 of the bearer check and the idempotency key, HMAC of tokens)",
+    /SHA256|sha256|HMAC|SubtleCrypto|EVP_/,
+  ],
+  ["JSON parse and stringify", /JsonParser|JsonStringifier|JsonStringify|JSON/],
   ["RPC from the Worker into the room object", /JsRpc|capnp::/],
   ["tracing / tail workers (wrangler dev tooling)", /TailStream|tracing::/],
   [
@@ -77,9 +84,9 @@ function classify(stacks) {
 }
 
 async function main() {
-  const { subs, rooms, rate, seconds } = opts;
+  const { target: name, subs, rooms, rate, seconds } = opts;
   await underLoad(opts, async ({ target, opened, publish, workDir }) => {
-    const user = target.processes.find((p) => p.label === "user workerd");
+    const user = target.processes.find((p) => p.label === "user workerd" || p.label === "workerd");
     const data = join(workDir, "perf.data");
     const recorder = spawn(
       "perf",
@@ -96,17 +103,23 @@ async function main() {
     });
     const stacks = parseStacks(script);
     const rows = classify(stacks);
+    // The publishes inside the recorded window (the publisher runs a second longer).
+    const inWindow = rate * seconds;
+    const usOf = (count) => (count * 1e6) / 1999;
     const lines = [
-      "# Native profile of the hub's user workerd",
+      `# Native profile: ${name}`,
       "",
-      `\`node bench/perf.mjs --subs ${subs} --rooms ${rooms} --rate ${rate} --seconds ${seconds}\` on ${new Date().toISOString().slice(0, 16)} UTC: ` +
-        `${opened} sockets in ${rooms} room(s), ${pub.ok} publishes at ${rate}/s on the workerd port; ` +
-        `${stacks.length} samples at 1,999 Hz of the user workerd (user and kernel time, every thread). ` +
+      `\`node bench/perf.mjs --target ${name} --subs ${subs} --rooms ${rooms} --rate ${rate} --seconds ${seconds}\` on ${new Date().toISOString().slice(0, 16)} UTC: ` +
+        `${opened} sockets in ${rooms} room(s), ${pub.ok} publishes at ${rate}/s; ` +
+        `${stacks.length} samples at 1,999 Hz of the ${user.label} (user and kernel time, every thread), ${(usOf(stacks.length) / inWindow).toFixed(0)} us per publish over the ${inWindow} publishes of the window. ` +
         "Each sample is counted once, in the first category (in this order) with a frame on its stack.",
       "",
-      "| where the CPU goes | samples | share |",
-      "| --- | --- | --- |",
-      ...rows.map(([name, count]) => `| ${name} | ${count} | ${((100 * count) / stacks.length).toFixed(1)}% |`),
+      "| where the CPU goes | samples | share | us per publish |",
+      "| --- | --- | --- | --- |",
+      ...rows.map(
+        ([category, count]) =>
+          `| ${category} | ${count} | ${((100 * count) / stacks.length).toFixed(1)}% | ${(usOf(count) / inWindow).toFixed(0)} |`,
+      ),
       "",
     ];
     const out = opts.out ?? join(REPO, "bench/PERF.md");

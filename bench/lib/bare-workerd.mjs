@@ -12,7 +12,7 @@ import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
-import { freePort, REPO, WRANGLER_ENV, waitForHttp } from "../../scripts/lib/wrangler-dev.mjs";
+import { collectOutput, freePort, REPO, WRANGLER_ENV, waitForHttp } from "../../scripts/lib/wrangler-dev.mjs";
 import { spawnPinned, stopGroup } from "./children.mjs";
 
 /** The workerd binary wrangler runs (its `workerd` dependency), and that package's version. */
@@ -78,14 +78,7 @@ export async function startBareWorkerd({ bundle, secrets, serverCores, persistRo
   const argv = [workerdBinary().path, "serve", configFile];
   if (inspectorPort) argv.push(`--inspector-addr=127.0.0.1:${inspectorPort}`);
   const child = spawnPinned(serverCores, argv, { cwd: bundle.dir, stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  const add = (chunk) => {
-    log += chunk;
-    if (log.length > 200_000) log = log.slice(-100_000);
-  };
-  child.stdout.on("data", add);
-  child.stderr.on("data", add);
-  const output = () => log;
+  const output = collectOutput(child);
   const stop = async () => {
     // workerd drains open connections (the publisher's keep-alive ones) before it exits on SIGTERM:
     // the trial is over and its storage is thrown away, so one second is enough.

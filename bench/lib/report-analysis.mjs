@@ -100,6 +100,8 @@ export function profilesSection(r) {
   const loads = [
     ["A", "hub under wrangler dev, A-like load (1 room x 1,000, 10/s)"],
     ["D", "hub under wrangler dev, D-like load (200 rooms x 5, 100/s)"],
+    ["A-bare", "hub on bare workerd, A-like load"],
+    ["A-floor", "floor on bare workerd, A-like load"],
     ["D-bare", "hub on bare workerd, D-like load"],
     ["D-floor", "floor on bare workerd, D-like load"],
   ];
@@ -184,7 +186,7 @@ export function analysisSection(r) {
         (ran(PROXY, "A")
           ? `; through wrangler's own port (its proxy workerd re-sends every frame) A costs ${num(at("A", PROXY, perMsg))} us per message`
           : "") +
-        ". These figures include wrangler's node and esbuild, which production does not run; the user workerd alone is in the per-process table above. `wrangler dev` also puts its asset router in front of the Worker for every request that is not a static file unless `run_worker_first` lists the route: wrangler.toml lists `/ws/*`, `/access/*` and `/internal/*`.",
+        ". These figures include wrangler's node and esbuild, which production does not run; the user workerd alone is in the per-process table above. `wrangler dev` also puts its asset router in front of the Worker for every request that is not a static file unless `run_worker_first` lists the route: wrangler.toml lists the Worker's routes (`/ws/*`, `/access/*`, `/internal/*`, `/dev/*`, `/health`), which skip it.",
     );
   }
   if (ran(ALLRT, "A") && ran(DEV, "A")) {

@@ -1,17 +1,20 @@
 /**
- * The hub on its workerd port with the bench's load running, for the profilers (profile.mjs,
- * perf.mjs): a fresh `wrangler dev` from a copy of the sources, the load client's sockets in
- * `rooms` order rooms, and the open-loop publisher, all pinned like the bench's trials.
+ * One bench target with the bench's load running, for the profilers (profile.mjs, perf.mjs): by
+ * default the hub on bare workerd (`--target hub-bare`; also floor-bare, partyserver-bare, or
+ * hub-workerd under wrangler dev), started from a copy of the sources, the load client's sockets in
+ * `rooms` order rooms, and the open-loop publisher, all pinned and prioritized like the bench's
+ * trials (real-time when run as root; `--rt no` leaves it).
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { killAllNow, startWorker } from "./children.mjs";
-import { REPO, snapshotHub, startTarget } from "./targets.mjs";
+import { freePort } from "../../scripts/lib/wrangler-dev.mjs";
+import { killAllNow, setRealtime, startWorker } from "./children.mjs";
+import { bundleBareWorkers, REPO, snapshotHub, startTarget, TARGETS } from "./targets.mjs";
 import { BENCH_BROADCAST_SECRET } from "./tokens.mjs";
 
-/** `--subs --rooms --rate --seconds --out` of a profiler's command line, as numbers. */
+/** `--target --subs --rooms --rate --seconds --out --rt` of a profiler's command line. */
 export function loadOptions(defaultSeconds) {
   const { values } = parseArgs({
     options: {
@@ -20,9 +23,17 @@ export function loadOptions(defaultSeconds) {
       rate: { type: "string", default: "10" },
       seconds: { type: "string", default: String(defaultSeconds) },
       out: { type: "string" },
+      target: { type: "string", default: "hub-bare" },
+      rt: { type: "string" },
     },
   });
+  if (!TARGETS[values.target] || TARGETS[values.target].kind !== "hub") {
+    throw new Error(`--target: one of ${Object.keys(TARGETS).filter((t) => TARGETS[t].kind === "hub")}`);
+  }
+  const asRoot = process.getuid?.() === 0;
   return {
+    target: values.target,
+    realtime: (values.rt ?? (asRoot ? "yes" : "no")) === "yes",
     subs: Number(values.subs),
     rooms: Number(values.rooms),
     rate: Number(values.rate),
@@ -36,12 +47,21 @@ export function loadOptions(defaultSeconds) {
  * and `publish(ms)` (publishes at the rate for `ms`, resolving with the publisher's report).
  * Stops everything afterwards, also on failure.
  */
-export async function underLoad({ subs, rooms, rate }, measure) {
+export async function underLoad({ target: name, realtime, subs, rooms, rate }, measure) {
   const workDir = mkdtempSync(join(tmpdir(), "roomcast-under-load-"));
   const hubDir = snapshotHub(workDir);
+  const bundles = await bundleBareWorkers([name], workDir, hubDir);
+  setRealtime(realtime);
   const client = await startWorker("1", join(REPO, "bench/load-client.mjs"), "load client");
   const publisher = await startWorker("1", join(REPO, "bench/publisher.mjs"), "publisher");
-  const target = await startTarget("hub-workerd", { hubDir, serverCores: "0", heartbeatMs: 30_000 });
+  const target = await startTarget(name, {
+    hubDir,
+    bundles,
+    serverCores: "0",
+    heartbeatMs: 30_000,
+    persistRoot: "/dev/shm",
+    inspectorPort: TARGETS[name].runtime === "bare" ? await freePort() : undefined,
+  });
   try {
     const groups = Array.from({ length: rooms }, (_, i) => ({
       room: `order-load${i}`,
@@ -52,6 +72,7 @@ export async function underLoad({ subs, rooms, rate }, measure) {
     const connect = await client.call("connect", {
       target: "hub",
       base: target.wsBase,
+      wsPath: target.wsPath,
       groups,
       concurrency: 200,
       heartbeatMs: 30_000,
@@ -67,7 +88,8 @@ export async function underLoad({ subs, rooms, rate }, measure) {
         rooms: groups.map((g) => g.room),
       });
     await publish(2_000, "w");
-    return await measure({ target, opened: connect.opened, publish, workDir });
+    const bundle = bundles[TARGETS[name].worker];
+    return await measure({ target, opened: connect.opened, publish, workDir, bundle });
   } finally {
     await client.call("close").catch(() => {});
     await target.stop();

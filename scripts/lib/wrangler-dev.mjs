@@ -112,6 +112,24 @@ export async function stopGroup(child, options = {}) {
 }
 
 /**
+ * Keeps what a child prints on stdout and stderr (the last 100-200 kB) for error messages.
+ *
+ * @param {ChildProcess} child
+ * @returns {() => string}
+ */
+export function collectOutput(child) {
+  let log = "";
+  /** @param {Buffer | string} chunk */
+  const add = (chunk) => {
+    log += chunk;
+    if (log.length > 200_000) log = log.slice(-100_000);
+  };
+  child.stdout?.on("data", add);
+  child.stderr?.on("data", add);
+  return () => log;
+}
+
+/**
  * @param {number} pid
  * @param {NodeJS.Signals} signal
  */
@@ -182,15 +200,7 @@ export async function startWranglerDev(options) {
   const child = options.spawn
     ? options.spawn(argv, spawnOptions)
     : spawn(/** @type {string} */ (argv[0]), argv.slice(1), { ...spawnOptions, detached: true });
-  let log = "";
-  /** @param {Buffer | string} chunk */
-  const add = (chunk) => {
-    log += chunk;
-    if (log.length > 200_000) log = log.slice(-100_000);
-  };
-  child.stdout?.on("data", add);
-  child.stderr?.on("data", add);
-  const output = () => log;
+  const output = collectOutput(child);
   /** @param {NodeJS.Signals} [signal] */
   const stop = (signal) => stopGroup(child, { signal });
   try {

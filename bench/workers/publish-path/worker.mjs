@@ -1,0 +1,256 @@
+/**
+ * The pieces of a publish, each run `n` times in a loop inside workerd so that
+ * bench/publish-path.mjs can read their CPU from /proc (workerd's clocks do not advance inside a
+ * request, so nothing here times itself). `GET /op/<name>?n=<n>` runs one piece; the hub's own
+ * modules are imported as they are, not copied.
+ *
+ * Worker side: `floor-worker` is what the floor's Worker does for a publish without its RPC;
+ * `hub-worker` sends the same request through the hub's whole Hono app (config check, rate-limit
+ * lookup, bearer check, body read, zod validation, response) with a room namespace that answers at
+ * once, i.e. without the RPC; the other ops are its parts. Object side: `rpc-*` is one RPC round
+ * trip to an object that does nothing, with the floor's argument (one string) or the hub's
+ * (room, event, data, id, hash); `room-broadcast` is the hub's RoomObject.broadcast in-process
+ * (history row, frame, bookkeeping; no sockets), `floor-room` the floor's (the socket list).
+ */
+import { DurableObject } from "cloudflare:workers";
+import app from "../../../src/index.ts";
+import { HISTORY } from "../../../src/protocol.ts";
+import { RoomHistory } from "../../../src/room/room-history.ts";
+import { RoomObject } from "../../../src/room/room-object.ts";
+import { validateBroadcast } from "../../../src/worker/internal-api.ts";
+import { secretMatches } from "../../../src/worker/internal-auth.ts";
+import { readJsonBody } from "../../../src/worker/read-body.ts";
+
+const ROOM = "order-path1";
+const BODY = JSON.stringify({
+  rooms: [ROOM],
+  event: "order-status-updated",
+  data: { orderId: "s0_1234567890123456789_42", status: "ready" },
+});
+const PARSED = JSON.parse(BODY);
+
+/** What the hub's namespace becomes for `hub-worker`: a room that answers without an RPC. */
+const instantRooms = { getByName: () => ({ broadcast: async () => ({ delivered: 5 }) }) };
+
+const encoder = new TextEncoder();
+/** Which of 200 rooms the next `-200` op goes to. */
+let turn = 0;
+let expectedDigest = null;
+
+function publishRequest(secret) {
+  return new Request("http://hub.internal/internal/broadcast", {
+    method: "POST",
+    headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json" },
+    body: BODY,
+  });
+}
+
+const WORKER_OPS = {
+  noop: async () => {},
+  request: async (env) => {
+    await publishRequest(env.BROADCAST_SECRET).text();
+  },
+  "floor-worker": async (env) => {
+    const { rooms, event, data } = JSON.parse(await publishRequest(env.BROADCAST_SECRET).text());
+    const delivered = {};
+    for (const room of rooms) {
+      JSON.stringify({ event, room, data });
+      delivered[room] = 5;
+    }
+    await Response.json({ delivered }).text();
+  },
+  "hub-worker": async (env, ctx) => {
+    const res = await app.fetch(publishRequest(env.BROADCAST_SECRET), { ...env, ROOMS: instantRooms }, ctx);
+    if (res.status !== 200) throw new Error(`hub-worker: ${res.status} ${await res.text()}`);
+    await res.text();
+  },
+  "read-json-body": async (env) => {
+    await readJsonBody(publishRequest(env.BROADCAST_SECRET));
+  },
+  "hono-internal-404": async (env, ctx) => {
+    // Through the config check, both Hono apps, the rate-limit lookup and the bearer check, to the
+    // internal API's 404: the hub's routing and middleware without the body, zod or the room.
+    const request = new Request("http://hub.internal/internal/nothing", {
+      method: "POST",
+      headers: { Authorization: `Bearer ${env.BROADCAST_SECRET}` },
+    });
+    const res = await app.fetch(request, { ...env, ROOMS: instantRooms }, ctx);
+    if (res.status !== 404) throw new Error(`hono-internal-404: ${res.status}`);
+    await res.text();
+  },
+  "hono-health": async (env, ctx) => {
+    await (await app.fetch(new Request("http://hub.internal/health"), env, ctx)).text();
+  },
+  "raw-health": async () => {
+    await Response.json({ ok: true }).text();
+  },
+  bearer: async (env) => {
+    if (!(await secretMatches(env.BROADCAST_SECRET, env.BROADCAST_SECRET))) throw new Error("bearer");
+  },
+  "bearer-once": async (env) => {
+    // The configured secret's digest kept for the isolate's life: one digest per request.
+    expectedDigest ??= await crypto.subtle.digest("SHA-256", encoder.encode(env.BROADCAST_SECRET));
+    const given = await crypto.subtle.digest("SHA-256", encoder.encode(env.BROADCAST_SECRET));
+    if (!crypto.subtle.timingSafeEqual(given, expectedDigest)) throw new Error("bearer-once");
+  },
+  "json-parse": async () => {
+    JSON.parse(BODY);
+  },
+  validate: async () => {
+    validateBroadcast(JSON.parse(BODY));
+  },
+  "idempotency-hash": async () => {
+    // The hub's sha256() of internal-api.ts, for a publish that carries an id.
+    const digest = await crypto.subtle.digest("SHA-256", encoder.encode(JSON.stringify([PARSED.event, PARSED.data])));
+    btoa(String.fromCharCode(...new Uint8Array(digest)));
+  },
+  response: async () => {
+    await Response.json({ delivered: { [ROOM]: 5 } }).text();
+  },
+  "rpc-floor": async (env) => {
+    await env.NOOPS.getByName(ROOM).take(JSON.stringify({ event: PARSED.event, room: ROOM, data: PARSED.data }));
+  },
+  "rpc-hub": async (env) => {
+    await env.NOOPS.getByName(ROOM).takeHub(ROOM, PARSED.event, PARSED.data, undefined, "");
+  },
+  "rpc-timer": async (env) => {
+    await env.NOOPS.getByName(ROOM).takeWithTimer();
+  },
+  "rpc-insert": async (env) => {
+    await env.NOOPS.getByName(ROOM).insert(JSON.stringify({ event: PARSED.event, room: ROOM, data: PARSED.data }));
+  },
+  "rpc-insert-200": async (env) => {
+    // As D: 200 rooms in turn, each its own SQLite database.
+    const room = `${ROOM}-ins-${turn++ % 200}`;
+    await env.NOOPS.getByName(room).insert(JSON.stringify({ event: PARSED.event, room, data: PARSED.data }));
+  },
+  "rpc-room-broadcast-200": async (env) => {
+    await env.ROOMS.getByName(`${ROOM}-rpc-${turn++ % 200}`).broadcastInSmallLog(
+      ROOM,
+      PARSED.event,
+      PARSED.data,
+      undefined,
+      "",
+    );
+  },
+  "rpc-room-broadcast": async (env) => {
+    await env.ROOMS.getByName(`${ROOM}-rpc`).broadcastInSmallLog(ROOM, PARSED.event, PARSED.data, undefined, "");
+  },
+  "wake-hub-room": async (env) => {
+    await env.ROOMS.getByName(`wake-${crypto.randomUUID()}`).ping();
+  },
+  "wake-floor-room": async (env) => {
+    await env.NOOPS.getByName(`wake-${crypto.randomUUID()}`).take("");
+  },
+};
+
+/** An object that does nothing: the RPC round trip alone, and the floor's broadcast without sockets. */
+export class NoopRoom extends DurableObject {
+  take() {
+    return 0;
+  }
+  takeHub() {
+    return { delivered: 0 };
+  }
+  /** A zero-delay timer, as the hub's room sets after each fan-out to time it (timeFanOut). */
+  async takeWithTimer() {
+    // Answered once the timer fired: back-to-back calls would otherwise outrun the timers.
+    await new Promise((fired) => setTimeout(fired, 0));
+    return 0;
+  }
+  /** One INSERT: with the RPC, its commit and the output gate that holds the answer until it is durable. */
+  insert(frame) {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS bare (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL, ts INTEGER NOT NULL)");
+    sql.exec("INSERT INTO bare (frame, ts) VALUES (?, ?)", frame, Date.now());
+    return 0;
+  }
+  loop(n) {
+    for (let i = 0; i < n; i++) {
+      const frame = JSON.stringify({ event: PARSED.event, room: ROOM, data: PARSED.data });
+      for (const ws of this.ctx.getWebSockets()) ws.send(frame);
+    }
+    return n;
+  }
+}
+
+/** The hub's room object, driven in-process. */
+export class PathRoom extends RoomObject {
+  /**
+   * The room's history kept small (under 50 events, so no trim runs), as in a room that gets a
+   * few events, like D's: every 49 publishes the rows go and the log starts again.
+   */
+  restartHistoryEvery49(i) {
+    if (i % 49 !== 0) return;
+    this.ctx.storage.sql.exec("DELETE FROM events");
+    this.history = new RoomHistory(this.ctx.storage);
+  }
+
+  /** The hub's broadcast over RPC, in a log kept under 50 events like D's rooms. */
+  broadcastInSmallLog(room, event, data, id, hash) {
+    this.calls = (this.calls ?? 0) + 1;
+    this.restartHistoryEvery49(this.calls);
+    return this.broadcast(room, event, data, id, hash);
+  }
+
+  /** The first call of a new room object: its wake-up and its migrations. */
+  ping() {
+    return 0;
+  }
+
+  async loop(n) {
+    for (let i = 0; i < n; i++) {
+      this.restartHistoryEvery49(i);
+      await this.broadcast(ROOM, PARSED.event, PARSED.data);
+    }
+    return n;
+  }
+
+  /** RoomHistory.append alone in a small log: the frame with seq and epoch, the INSERT. */
+  loopHistory(n) {
+    for (let i = 0; i < n; i++) {
+      this.restartHistoryEvery49(i);
+      this.history.append(ROOM, PARSED.event, PARSED.data);
+    }
+    return n;
+  }
+
+  /** The same in a log at its cap of HISTORY.maxEvents rows: a trim every 50 appends. */
+  loopFullHistory(n) {
+    const rows = () => this.ctx.storage.sql.exec("SELECT count(*) AS n FROM events").one().n;
+    while (rows() < HISTORY.maxEvents) {
+      for (let i = 0; i < 500; i++) this.history.append(ROOM, PARSED.event, PARSED.data);
+    }
+    for (let i = 0; i < n; i++) this.history.append(ROOM, PARSED.event, PARSED.data);
+    return n;
+  }
+
+  /** The INSERT alone, with a frame of the same size. */
+  loopInsert(n) {
+    const sql = this.ctx.storage.sql;
+    sql.exec("CREATE TABLE IF NOT EXISTS bare (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL, ts INTEGER NOT NULL)");
+    const frame = JSON.stringify({ event: PARSED.event, room: ROOM, data: PARSED.data, seq: 1, epoch: "0123456789ab" });
+    for (let i = 0; i < n; i++) sql.exec("INSERT INTO bare (frame, ts) VALUES (?, ?)", frame, Date.now());
+    return n;
+  }
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname === "/health") return Response.json({ ok: true });
+    const name = url.pathname.slice("/op/".length);
+    const n = Number(url.searchParams.get("n") ?? "1");
+    // Each object op in an object of its own, so that their tables do not mix.
+    const room = env.ROOMS.getByName(`${ROOM}-${name}`);
+    if (name === "room-broadcast") return Response.json({ n: await room.loop(n) });
+    if (name === "history-append") return Response.json({ n: await room.loopHistory(n) });
+    if (name === "history-full") return Response.json({ n: await room.loopFullHistory(n) });
+    if (name === "sqlite-insert") return Response.json({ n: await room.loopInsert(n) });
+    if (name === "floor-room") return Response.json({ n: await env.NOOPS.getByName(ROOM).loop(n) });
+    const op = WORKER_OPS[name];
+    if (!op) return Response.json({ error: `no op ${name}` }, { status: 404 });
+    for (let i = 0; i < n; i++) await op(env, ctx);
+    return Response.json({ n });
+  },
+};
