@@ -323,9 +323,11 @@ export type AnyServerFrame = ServerFrame | BatchFrame | AckFrame | ErrorFrame | 
  *   fan-out takes longer than `saturation` x the recent time between its events (an average over
  *   the last few), it cannot keep up: an event arriving during a fan-out waits for its end (at
  *   most `maxHoldMs`) and goes out with whatever else arrived, one send per socket instead of one
- *   per event. A room that keeps up holds nothing, whatever its size, on any runtime.
+ *   per event. A room that keeps up holds nothing, whatever its size, on any runtime. Only fan-outs
+ *   to more than `timedFanOutSockets` sockets are timed (the timer costs a publish more than a
+ *   small room's fan-out does, and a few frames never fall behind).
  */
-export const COALESCE = { burstMs: 1, maxHoldMs: 250, saturation: 0.9 } as const;
+export const COALESCE = { burstMs: 1, maxHoldMs: 250, saturation: 0.9, timedFanOutSockets: 50 } as const;
 
 /** First-pass schema of frames a client reads, so the client never casts raw JSON either. */
 export const serverFrameSchema = v.object({

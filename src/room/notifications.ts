@@ -10,13 +10,13 @@ import { GENERATED_NOTIFICATION_ID_PREFIX, HISTORY, type Notification } from "..
 import type { RoomFeature, RoomHost } from "./room-feature";
 
 export const notifications: RoomFeature = {
-  migrate(storage) {
+  migrate(storage, fresh) {
     storage.sql.exec(
       "CREATE TABLE IF NOT EXISTS notifications (id TEXT PRIMARY KEY, seq INTEGER NOT NULL, frame TEXT NOT NULL, read INTEGER NOT NULL DEFAULT 0)",
     );
     storage.sql.exec("CREATE INDEX IF NOT EXISTS notifications_seq ON notifications (seq)");
     // Rooms stored before reads deleted: their read rows only took the place of unread ones.
-    storage.sql.exec("DELETE FROM notifications WHERE read = 1");
+    if (!fresh) storage.sql.exec("DELETE FROM notifications WHERE read = 1");
   },
 
   beforePublish(room, event, data) {

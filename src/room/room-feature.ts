@@ -56,7 +56,7 @@ export type EventHandler<E extends ClientEvent> = (
 
 export interface RoomFeature {
   /** Creates the feature's tables; runs once per schema version. */
-  migrate?(storage: DurableObjectStorage): void;
+  migrate?(storage: DurableObjectStorage, fresh: boolean): void;
   handlers?: { [E in ClientEvent]?: EventHandler<E> };
   /** After the joined frame and any replay were sent. `resumed` when the client recovered. */
   onJoin?(room: RoomHost, ws: WebSocket, state: SocketState, resumed: boolean): void | Promise<void>;

@@ -19,6 +19,3 @@ export const FEATURES_BY_KIND: Record<RoomKindName, readonly RoomFeature[]> = {
   supportAgents: [supportAgents],
   support: [supportChat],
 };
-
-/** Every feature, for schema migrations (tables are created once per object, whatever its kind). */
-export const ALL_FEATURES: readonly RoomFeature[] = [...new Set(Object.values(FEATURES_BY_KIND).flat())];

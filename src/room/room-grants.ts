@@ -12,12 +12,13 @@ export interface Grant {
 export class RoomGrants {
   constructor(private readonly sql: SqlStorage) {}
 
-  static migrate(sql: SqlStorage): void {
+  /** `fresh`: the room's storage is new, so there is no earlier layout to upgrade. */
+  static migrate(sql: SqlStorage, fresh = false): void {
     sql.exec(
       "CREATE TABLE IF NOT EXISTS grants (user_id TEXT PRIMARY KEY, granted_at INTEGER NOT NULL, seq INTEGER NOT NULL DEFAULT 0)",
     );
     // Grants stored before they kept a seq see the room's whole history, as they did then.
-    if (!sql.exec("SELECT * FROM grants LIMIT 0").columnNames.includes("seq")) {
+    if (!fresh && !sql.exec("SELECT * FROM grants LIMIT 0").columnNames.includes("seq")) {
       sql.exec("ALTER TABLE grants ADD COLUMN seq INTEGER NOT NULL DEFAULT 0");
     }
   }

@@ -54,8 +54,14 @@ export class RoomHistory {
     private readonly now: () => number = Date.now,
   ) {}
 
-  static migrate(storage: DurableObjectStorage): void {
+  /** `fresh`: the room's storage is new, so there is no earlier layout to upgrade. */
+  static migrate(storage: DurableObjectStorage, fresh = false): void {
     const { sql } = storage;
+    if (fresh) {
+      createRing(storage);
+      storage.kv.put("epoch", newEpoch());
+      return;
+    }
     const exists = sql.exec("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'events'").toArray();
     const columns = exists.length > 0 ? sql.exec("SELECT * FROM events LIMIT 0").columnNames : [];
     if (exists.length > 0 && !columns.includes("slot")) {

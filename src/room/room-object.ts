@@ -39,7 +39,7 @@ import {
   type RoomSummary,
 } from "./room-api";
 import { type EventHandler, FrameError, type RoomFeature, type RoomHost } from "./room-feature";
-import { ALL_FEATURES, FEATURES_BY_KIND } from "./room-features";
+import { FEATURES_BY_KIND } from "./room-features";
 import { RoomGrants } from "./room-grants";
 import { RoomHistory } from "./room-history";
 import { roomStub } from "./room-stub";
@@ -94,10 +94,13 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   private ensureSchema(): void {
     if (this.schemaReady) return;
     const { storage } = this.ctx;
-    RoomGrants.migrate(storage.sql);
-    RoomHistory.migrate(storage);
+    // A room that never stored anything (most first wakes) has no earlier layout to upgrade.
+    const fresh = storage.kv.get("schema") === undefined;
+    RoomGrants.migrate(storage.sql, fresh);
+    RoomHistory.migrate(storage, fresh);
     WebhookOutbox.migrate(storage.sql);
-    for (const feature of ALL_FEATURES) feature.migrate?.(storage);
+    // Only this kind's features: the room's kind comes with its name, and never changes.
+    for (const feature of this.features) feature.migrate?.(storage, fresh);
     storage.kv.put("schema", SCHEMA_VERSION);
     this.schemaReady = true;
     const lifetime = idleLifetimeMs(this.kind);
@@ -231,7 +234,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     for (const ws of sockets) {
       if (ws !== except && this.send(ws, frame)) sent++;
     }
-    if (isEvent && sockets.length > 1) this.timeFanOut();
+    // Only a big room can fall behind its events (COALESCE): a small one's fan-out is never timed.
+    if (isEvent && sockets.length > COALESCE.timedFanOutSockets) this.timeFanOut();
     return sent;
   }
 

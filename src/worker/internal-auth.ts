@@ -13,8 +13,16 @@ async function digest(text: string): Promise<ArrayBuffer> {
   return crypto.subtle.digest("SHA-256", encoder.encode(text));
 }
 
+/** The configured secret's digest, computed once per isolate (the secret only changes with a deploy). */
+const expectedDigests = new Map<string, Promise<ArrayBuffer>>();
+
 export async function secretMatches(given: string, expected: string): Promise<boolean> {
-  const [a, b] = await Promise.all([digest(given), digest(expected)]);
+  let expectedDigest = expectedDigests.get(expected);
+  if (!expectedDigest) {
+    expectedDigest = digest(expected);
+    expectedDigests.set(expected, expectedDigest);
+  }
+  const [a, b] = await Promise.all([digest(given), expectedDigest]);
   return crypto.subtle.timingSafeEqual(a, b);
 }
 

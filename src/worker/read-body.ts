@@ -37,9 +37,16 @@ export async function readTextBody(request: Request, limit: number): Promise<str
 }
 
 async function readBytes(request: Request, limit: number): Promise<Uint8Array | null> {
-  const declared = Number(request.headers.get("Content-Length") ?? "0");
+  const length = request.headers.get("Content-Length");
+  const declared = Number(length ?? "0");
   if (declared > limit) throw tooLarge(limit);
   if (!request.body) return null;
+  // A declared length within the cap: one read (the runtime enforces the length it declared).
+  if (length !== null && /^[0-9]+$/.test(length)) {
+    const bytes = new Uint8Array(await request.arrayBuffer());
+    if (bytes.byteLength > limit) throw tooLarge(limit);
+    return bytes;
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
