@@ -42,8 +42,11 @@ const OPS = [
   ],
   ["hono-health", "the hub's Hono app for GET /health: config check, routing, c.json"],
   ["raw-health", "Response.json({ ok: true }) alone"],
-  ["bearer", "the bearer check as it is: SHA-256 of the given and of the configured secret, timingSafeEqual"],
-  ["bearer-once", "the same with the configured secret's digest kept per isolate: one SHA-256"],
+  [
+    "bearer",
+    "the bearer check as it is: SHA-256 of the given secret (the configured one's digest kept per isolate), timingSafeEqual",
+  ],
+  ["bearer-once", "one SHA-256 and timingSafeEqual, bare: what the check cannot go below"],
   ["json-parse", "JSON.parse of the body"],
   ["validate", "validateBroadcast: JSON.parse, zod (body and payload schemas), room names"],
   ["idempotency-hash", "SHA-256 of [event, data] for a publish with an id (the bench's publisher sends none)"],
@@ -67,11 +70,11 @@ const OPS = [
     "room-broadcast",
     "RoomObject.broadcast in-process, no sockets, a log of under 50 events (as in D): the history row, the frame, bookkeeping",
   ],
+  ["history-append", "RoomHistory.append alone, a log of under 50 events: the frame with seq and epoch, the INSERT"],
   [
-    "history-append",
-    "RoomHistory.append alone, a log of under 50 events (no trim): the frame with seq and epoch, the INSERT",
+    "history-full",
+    "RoomHistory.append in a log at its cap (the ring's 1,000 slots): the same, overwriting the oldest slot",
   ],
-  ["history-full", "RoomHistory.append in a log at its cap of 5,000 events: the same plus a trim every 50 appends"],
   ["sqlite-insert", "one INSERT of a row of the same size into a bare table"],
   ["floor-room", "the floor's broadcast in-process, no sockets: the frame and the socket list"],
 ];

@@ -126,7 +126,6 @@ const WORKER_OPS = {
   },
   "rpc-room-broadcast-200": async (env) => {
     await env.ROOMS.getByName(`${ROOM}-rpc-${turn++ % 200}`).broadcastInSmallLog(
-      ROOM,
       PARSED.event,
       PARSED.data,
       undefined,
@@ -134,7 +133,7 @@ const WORKER_OPS = {
     );
   },
   "rpc-room-broadcast": async (env) => {
-    await env.ROOMS.getByName(`${ROOM}-rpc`).broadcastInSmallLog(ROOM, PARSED.event, PARSED.data, undefined, "");
+    await env.ROOMS.getByName(`${ROOM}-rpc`).broadcastInSmallLog(PARSED.event, PARSED.data, undefined, "");
   },
   "wake-hub-room": async (env) => {
     await env.ROOMS.getByName(`wake-${crypto.randomUUID()}`).ping();
@@ -177,20 +176,21 @@ export class NoopRoom extends DurableObject {
 /** The hub's room object, driven in-process. */
 export class PathRoom extends RoomObject {
   /**
-   * The room's history kept small (under 50 events, so no trim runs), as in a room that gets a
-   * few events, like D's: every 49 publishes the rows go and the log starts again.
+   * The room's history kept small (under 50 events), as in a room that gets a few events, like
+   * D's: every 49 publishes the rows go and the log starts again (the room's log, read again).
    */
   restartHistoryEvery49(i) {
     if (i % 49 !== 0) return;
+    if (!this.history) throw new Error("no history"); // the getter creates the room's tables on first use
     this.ctx.storage.sql.exec("DELETE FROM events");
-    this.history = new RoomHistory(this.ctx.storage);
+    this.log = new RoomHistory(this.ctx.storage);
   }
 
   /** The hub's broadcast over RPC, in a log kept under 50 events like D's rooms. */
-  broadcastInSmallLog(room, event, data, id, hash) {
+  broadcastInSmallLog(event, data, id, hash) {
     this.calls = (this.calls ?? 0) + 1;
     this.restartHistoryEvery49(this.calls);
-    return this.broadcast(room, event, data, id, hash);
+    return this.broadcast(event, data, id, hash);
   }
 
   /** The first call of a new room object: its wake-up and its migrations. */
@@ -201,7 +201,7 @@ export class PathRoom extends RoomObject {
   async loop(n) {
     for (let i = 0; i < n; i++) {
       this.restartHistoryEvery49(i);
-      await this.broadcast(ROOM, PARSED.event, PARSED.data);
+      await this.broadcast(PARSED.event, PARSED.data);
     }
     return n;
   }
@@ -215,13 +215,14 @@ export class PathRoom extends RoomObject {
     return n;
   }
 
-  /** The same in a log at its cap of HISTORY.maxEvents rows: a trim every 50 appends. */
+  /** The same in a log at its cap of HISTORY.maxEvents rows: each append overwrites the oldest slot. */
   loopFullHistory(n) {
+    const history = this.history; // the getter creates the room's tables on first use
     const rows = () => this.ctx.storage.sql.exec("SELECT count(*) AS n FROM events").one().n;
     while (rows() < HISTORY.maxEvents) {
-      for (let i = 0; i < 500; i++) this.history.append(ROOM, PARSED.event, PARSED.data);
+      for (let i = 0; i < 500; i++) history.append(ROOM, PARSED.event, PARSED.data);
     }
-    for (let i = 0; i < n; i++) this.history.append(ROOM, PARSED.event, PARSED.data);
+    for (let i = 0; i < n; i++) history.append(ROOM, PARSED.event, PARSED.data);
     return n;
   }
 
