@@ -63,7 +63,9 @@ async function run(msg) {
     }
     maxLagUs = Math.max(maxLagUs, Number((now - due) / 1000n));
     const roomIndex = seq % rooms.length;
+    // An idempotency id on every publish, as the client library's publisher always sends one.
     const body = JSON.stringify({
+      id: `${tag}-${seq}`,
       rooms: [rooms[roomIndex]],
       event,
       data: { orderId: `${tag}_${due}_${seq}`, status: "ready" },
