@@ -164,12 +164,16 @@ export class RoomHistory {
     const from = Math.max(since, Math.min(floor, current));
     if (from === current) return { recovered: true, frames: [] };
     if (from + 1 < this.oldest) return { recovered: false, reason: "history" };
-    const rows = this.storage.sql
-      .exec<{ frame: string; size: number }>("SELECT frame, size FROM events WHERE seq > ? ORDER BY seq", from)
-      .toArray();
-    const bytes = rows.reduce((total, row) => total + row.size, 0);
+    // What it would cost first: a refused resume reads no frames.
+    const bytes =
+      this.storage.sql.exec<{ bytes: number | null }>("SELECT sum(size) AS bytes FROM events WHERE seq > ?", from).one()
+        .bytes ?? 0;
     if (!allowBytes(bytes)) return { recovered: false, reason: "replay_limit" };
-    return { recovered: true, frames: rows.map((row) => row.frame) };
+    const frames = this.storage.sql
+      .exec<{ frame: string }>("SELECT frame FROM events WHERE seq > ? ORDER BY seq", from)
+      .toArray()
+      .map((row) => row.frame);
+    return { recovered: true, frames };
   }
 
   /** Deletes the oldest events until the frames fit HISTORY.maxBytes; the newest always stays. */
