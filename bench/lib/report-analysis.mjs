@@ -202,9 +202,29 @@ export function analysisSection(r) {
   }
   out.push(
     "- **Latency in big rooms (A, C, B).** With one core for everything, a publish to 1,000 sockets occupies the object for the per-frame cost times 1,000, and the first socket's frame leaves only after the room's send loop has queued them all: p50 is about half a fan-out, p90 about a whole one; every event behind it waits. Socket.io's p99 rises for the same reason, later. On Cloudflare a room is one object on one thread too; only sharding a big room over several objects would spread it.",
+    ...shardingModel(at("C", HUB, perMsg) ?? at("C", DEV, perMsg)),
     "- **Saturation (B's upper steps, C).** Once a room's fan-outs take longer than its events are apart, the room coalesces (COALESCE in src/protocol.ts; it times each fan-out, so it adapts to whatever the runtime costs): CPU per delivered message falls as the rate rises because several events share one frame per socket, and p50 stays bounded instead of growing with the backlog. The floor and partyserver do not coalesce: compare their B steps.",
     "- **Memory per socket (E).** workerd keeps, per hibernatable socket, the accepted WebSocket with its attachment and buffers (under wrangler dev the proxy holds a second pair of connections). This is local memory only: on Cloudflare memory is not billed per socket, and a hibernated object's sockets cost no duration.",
     "- **Cost at 1,000,000 customers** (next section): the hub's bill is mostly SQLite rows written by the history and per-room requests, which a Socket.io fleet does not pay for. What would lower it: history only for rooms whose clients resume, or fewer, larger events.",
   );
   if (has("A")) p("## What the figures say", ...out);
+}
+
+/**
+ * A paper model, nothing built: a 5,000-socket room's fan-out in one object against the same room
+ * sharded over N objects (each on its own thread; in production, Durable Objects on other
+ * machines), from the per-frame cost measured in C. What sharding costs: N RPCs per publish (a
+ * coordinator or the Worker sends the event to every shard) instead of one.
+ */
+function shardingModel(usPerFrame) {
+  if (!Number.isFinite(usPerFrame) || usPerFrame === null) return [];
+  const sockets = 5_000;
+  const rpcMs = 0.17; // one RPC hop, bench/PUBLISH-PATH.md (rpc-floor)
+  const rows = [1, 5, 10, 50].map((shards) => {
+    const fanOutMs = ((sockets / shards) * usPerFrame) / 1000 + (shards > 1 ? rpcMs : 0);
+    return `${shards} object${shards > 1 ? "s" : ""}: ${num(fanOutMs, 1)} ms a fan-out (at most ${num(1000 / fanOutMs, 0)} events/s before the room must coalesce), ${shards} Durable Object request${shards > 1 ? "s" : ""} per publish ($${num(0.15 * shards, 2)} per million publishes)`;
+  });
+  return [
+    `- **Big rooms, sharded (a paper model, nothing built).** At the ${num(usPerFrame, 1)} us per delivered frame measured in C, a 5,000-socket room in one object takes ${num((sockets * usPerFrame) / 1000, 0)} ms to send one event to every socket. Split over N objects by socket (each shard holds 5,000/N sockets; a publish goes to every shard, in parallel, one RPC hop of about ${rpcMs} ms each): ${rows.join("; ")}. Order and resume stay per shard (each shard keeps its own seq; a client resumes in its shard), so nothing else changes for clients. Worth it for rooms over about 1,000 sockets that need more than a few events a second; the hub's rooms (orders, kitchens, personal rooms) are far smaller.`,
+  ];
 }
