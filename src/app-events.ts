@@ -13,6 +13,7 @@
  * neither here nor built in is a 400 that points to this file.
  */
 import * as v from "valibot";
+import { ID_PATTERN, ID_RULE } from "./ids.js";
 import type { RoomKindName } from "./room-policy.js";
 
 /** What an app event declares. */
@@ -27,7 +28,7 @@ export const APP_EVENTS = {
   /** The pool's state for the pool staff's screens. */
   "pool-status-updated": {
     schema: v.strictObject({
-      poolId: v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]{1,64}$/, "must be 1-64 characters of A-Z, a-z, 0-9, _ or -")),
+      poolId: v.pipe(v.string(), v.regex(ID_PATTERN, `must be ${ID_RULE}`)),
       status: v.picklist(["open", "busy", "full", "closed", "maintenance"]),
       /** Guests in the pool area now. */
       occupancy: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(100_000))),

@@ -25,9 +25,11 @@ import {
 } from "../protocol";
 import { idleLifetimeMs, parseRoom, type RoomKindName } from "../room-policy";
 import { errorResponse } from "../worker/http-error";
+import { batchFrame, packFrames } from "./batch-frames";
 import { CONNECT_HEADER, decodeConnect } from "./connect-request";
 import { FrameBudget } from "./frame-budget";
 import { readInboundFrame } from "./inbound-frame";
+import { reportArrival, reportDeparture } from "./occupancy-webhooks";
 import { ReplayBudget } from "./replay-budget";
 import {
   callFeature,
@@ -48,8 +50,6 @@ import { countBadFrame, newConnectionId, readState, type SocketState, userTag, w
 import { WebhookOutbox, type WebhookType } from "./webhook-outbox";
 
 const SCHEMA_VERSION = 6;
-/** Set while the room has sockets and WEBHOOK_URL is set: a join that finds it set after a restart reports the vacancy it missed. */
-const OCCUPIED_KEY = "webhook:occupied";
 /** Replayed frames are packed into batch frames of about this many UTF-16 units. */
 const REPLAY_BATCH_UNITS = 64 * 1024;
 
@@ -216,11 +216,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     if (this.pending.length === 0) return 0;
     const frames = this.pending;
     this.pending = [];
-    const text =
-      frames.length === 1
-        ? (frames[0] as string)
-        : `{"event":"batch","room":${JSON.stringify(this.name)},"data":[${frames.join(",")}]}`;
-    return this.fanOut(text, this.ctx.getWebSockets(), undefined, true);
+    return this.fanOut(batchFrame(this.name, frames), this.ctx.getWebSockets(), undefined, true);
   }
 
   sendEphemeral(event: string, data: unknown, options: { except?: WebSocket; only?: WebSocket[] } = {}): number {
@@ -302,7 +298,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       this.ctx.acceptWebSocket(server, [userTag(who.userId)]);
       writeState(server, state);
       this.metric("connection_opened");
-      this.reportArrival(state);
+      if (this.webhooks.enabled) reportArrival(this, state);
 
       // No await until the joined frame and the replay are out: a broadcast running in between
       // would reach this socket before the events it missed.
@@ -321,7 +317,9 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
         this.metric("replay", { code, value: replay.recovered ? replay.frames.length : 0 });
       }
       this.send(server, JSON.stringify({ event: "joined", room: this.name, data: joined }));
-      if (replay?.recovered) for (const text of this.packReplay(replay.frames)) this.send(server, text);
+      if (replay?.recovered) {
+        for (const text of packFrames(this.name, replay.frames, REPLAY_BATCH_UNITS)) this.send(server, text);
+      }
 
       for (const feature of this.features) await feature.onJoin?.(this, server, state, replay?.recovered === true);
       await this.wakeAt(who.exp * 1000);
@@ -330,27 +328,6 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       log.error({ event: "room.accept_failed", where: "room.fetch", kind: this.kind, code: ErrorCode.internal, error });
       return errorResponse(500, ErrorCode.internal, "the room could not accept the socket");
     }
-  }
-
-  /** A replay as few WebSocket messages: batch frames of the events' own frames, in order. */
-  private packReplay(frames: string[]): string[] {
-    const texts: string[] = [];
-    let batch: string[] = [];
-    let units = 0;
-    const close = () => {
-      if (batch.length === 1) texts.push(batch[0] as string);
-      else if (batch.length > 1)
-        texts.push(`{"event":"batch","room":${JSON.stringify(this.name)},"data":[${batch.join(",")}]}`);
-      batch = [];
-      units = 0;
-    };
-    for (const frame of frames) {
-      if (units + frame.length > REPLAY_BATCH_UNITS) close();
-      batch.push(frame);
-      units += frame.length;
-    }
-    close();
-    return texts;
   }
 
   // ----- RPC from the Worker ---------------------------------------------------------------------
@@ -506,46 +483,12 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   private async left(ws: WebSocket): Promise<void> {
     const state = readState(ws);
     if (!state) return;
-    this.reportDeparture(state);
+    if (this.webhooks.enabled) reportDeparture(this, state);
     for (const feature of this.features) await feature.onLeave?.(this, ws, state);
   }
 
   notifyBackend(type: WebhookType, data: Record<string, unknown>): void {
     this.webhooks.queue(this.name, type, data);
-  }
-
-  /** Webhooks for a socket just accepted: the room's first (`room.occupied`), a granted member's first. */
-  private reportArrival(state: SocketState): void {
-    if (!this.webhooks.enabled) return;
-    const open = this.openSocketsOf();
-    if (open.length === 1) {
-      const { kv } = this.ctx.storage;
-      // Still marked occupied: the hub restarted with sockets here, and nobody saw them go.
-      if (kv.get(OCCUPIED_KEY) === true) this.notifyBackend("room.vacated", { reason: "restart" });
-      kv.put(OCCUPIED_KEY, true);
-      this.notifyBackend("room.occupied", {});
-    }
-    if (state.viaGrant && this.openSocketsOf(state.userId, true).length === 1) {
-      this.notifyBackend("member.joined", { userId: state.userId });
-    }
-  }
-
-  /** Webhooks for a socket that closed: a granted member's last (`member.left`), the room's last. */
-  private reportDeparture(state: SocketState): void {
-    if (!this.webhooks.enabled) return;
-    if (state.viaGrant && this.openSocketsOf(state.userId, true).length === 0) {
-      this.notifyBackend("member.left", { userId: state.userId });
-    }
-    if (this.openSocketsOf().length === 0 && this.ctx.storage.kv.get(OCCUPIED_KEY) === true) {
-      this.ctx.storage.kv.delete(OCCUPIED_KEY);
-      this.notifyBackend("room.vacated", { reason: "closed" });
-    }
-  }
-
-  /** Open sockets of the room, or of one user (only those a grant admitted, with `viaGrant`). */
-  private openSocketsOf(userId?: string, viaGrant = false): WebSocket[] {
-    const sockets = this.ctx.getWebSockets(userId === undefined ? undefined : userTag(userId));
-    return sockets.filter((ws) => ws.readyState === WebSocket.OPEN && (!viaGrant || readState(ws)?.viaGrant === true));
   }
 
   // ----- alarm: token expiry and features --------------------------------------------------------
