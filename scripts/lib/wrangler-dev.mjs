@@ -70,17 +70,28 @@ function get(url, timeoutMs) {
  * expected answer while a server starts, and is not reported.
  *
  * @param {string} url
- * @param {{ timeoutMs?: number, output?: () => string, accept?: (body: string) => boolean, what?: string }} [options]
+ * `exited`, when given, says whether the server's process has ended (then there is nothing to wait
+ * for: it throws at once instead of at the deadline).
+ *
+ * @param {{ timeoutMs?: number, output?: () => string, accept?: (body: string) => boolean, what?: string, exited?: () => string | null }} [options]
  * @returns {Promise<void>}
  * @example
  * await waitForHttp("http://127.0.0.1:8787/health", { accept: (body) => body.includes('"ok":true') });
  */
 export async function waitForHttp(url, options = {}) {
-  const { timeoutMs = 90_000, output = () => "", accept = () => true, what = "the server" } = options;
+  const {
+    timeoutMs = 90_000,
+    output = () => "",
+    accept = () => true,
+    what = "the server",
+    exited = () => null,
+  } = options;
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const answer = await get(url, 1_000);
     if (answer && answer.status === 200 && accept(answer.body)) return;
+    const ended = exited();
+    if (ended) throw new Error(`${what} ${ended} before it answered ${url}:\n${output().slice(-2_000)}`);
     await new Promise((done) => setTimeout(done, 100));
   }
   throw new Error(`${what} did not answer ${url} within ${timeoutMs} ms:\n${output().slice(-2_000)}`);
@@ -209,6 +220,8 @@ export async function startWranglerDev(options) {
       output,
       accept: (body) => body.includes('"ok":true'),
       what: "wrangler dev",
+      exited: () =>
+        child.exitCode !== null || child.signalCode !== null ? `exited (${child.exitCode ?? child.signalCode})` : null,
     });
   } catch (error) {
     await stop("SIGKILL");
