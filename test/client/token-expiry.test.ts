@@ -3,28 +3,17 @@
  * new token and resumes by itself, losing no event published meanwhile. A token that stays
  * expired is refreshed once, then reported.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
-import { connect, type RoomcastSocket } from "../../client/index";
-import { type Hub, startHub } from "../support/hub-process";
-import { freshId, publisherFor, record, recordInRooms, signToken, sleep, waitFor } from "./helpers";
+import { describe, expect, test } from "vitest";
+import { connect } from "../../client/index";
+import { freshId, hubForFile, publisherFor, record, recordInRooms, signToken, sleep, waitFor } from "./helpers";
 
-let hub: Hub;
-const sockets: RoomcastSocket[] = [];
-beforeAll(async () => {
-  hub = await startHub();
-});
-afterAll(async () => {
-  await hub?.stop();
-});
-afterEach(() => {
-  for (const socket of sockets.splice(0)) socket.disconnect();
-});
+const file = hubForFile();
 
 test("an expiring token is refreshed through auth and every room resumes", async () => {
   const sub = freshId("u");
   const authCalls: string[] = [];
   let expiredSeen = false;
-  const socket = connect(hub.url, {
+  const socket = connect(file.hub.url, {
     auth: async ({ reason }) => {
       authCalls.push(reason);
       if (reason === "token_expired") expiredSeen = true;
@@ -34,7 +23,7 @@ test("an expiring token is refreshed through auth and every room resumes", async
     minReconnectionDelayMs: 100,
     maxReconnectionDelayMs: 500,
   });
-  sockets.push(socket);
+  file.keep(socket);
   const personal = `user-${sub}`;
   const disconnects = record(socket, "room:disconnect");
   const reconnects = record(socket, "room:reconnect");
@@ -65,7 +54,7 @@ test("an expiring token is refreshed through auth and every room resumes", async
   await sleep(1_500);
   expect(disconnects.calls).toHaveLength(2);
   const heard = recordInRooms(socket, [personal, "restaurant-kitchen"], "notification");
-  const result = await publisherFor(hub).to([personal, "restaurant-kitchen"]).emit("notification", {
+  const result = await publisherFor(file.hub).to([personal, "restaurant-kitchen"]).emit("notification", {
     title: "still here",
     body: "after refresh",
   });
@@ -76,7 +65,7 @@ test("an expiring token is refreshed through auth and every room resumes", async
 test("a token expiring mid-stream loses nothing: every event arrives once, in order", async () => {
   const sub = freshId("u");
   let expiredSeen = false;
-  const socket = connect(hub.url, {
+  const socket = connect(file.hub.url, {
     auth: async ({ reason }) => {
       if (reason === "token_expired") {
         expiredSeen = true;
@@ -88,7 +77,7 @@ test("a token expiring mid-stream loses nothing: every event arrives once, in or
     minReconnectionDelayMs: 100,
     maxReconnectionDelayMs: 500,
   });
-  sockets.push(socket);
+  file.keep(socket);
   const room = `order-${freshId()}`;
   const received: number[] = [];
   socket.on("order-status-updated", (data, from) => {
@@ -100,7 +89,7 @@ test("a token expiring mid-stream loses nothing: every event arrives once, in or
   await socket.emitWithAck("join-room", room);
 
   // Publish without pause until the room has expired, rejoined, and gone on for a while.
-  const publisher = publisherFor(hub);
+  const publisher = publisherFor(file.hub);
   const publishedAt: number[] = [];
   const deadline = Date.now() + 20_000;
   let extra = 0;
@@ -130,7 +119,7 @@ test("a token that is still expired after one refresh is reported once and not r
   // Past the hub's clock tolerance, and the same token whatever auth is asked.
   const stale = await signToken({ sub: freshId("u"), expiresIn: -60 });
   const authCalls: string[] = [];
-  const socket = connect(hub.url, {
+  const socket = connect(file.hub.url, {
     auth: ({ reason }) => {
       authCalls.push(reason);
       return stale;
@@ -138,7 +127,7 @@ test("a token that is still expired after one refresh is reported once and not r
     minReconnectionDelayMs: 50,
     maxReconnectionDelayMs: 100,
   });
-  sockets.push(socket);
+  file.keep(socket);
   const errors = record(socket, "room:connect_error");
   const attempts = record(socket, "room:reconnect_attempt");
   await errors.waitFor(2);
@@ -173,13 +162,13 @@ describe("an expired fixed token cannot storm the hub", () => {
   ])("expired past the hub's tolerance, given as %s: one attempt, token_expired, willRetry false", async (_, auth) => {
     const stale = await signToken({ sub: freshId("u"), expiresIn: -60 });
     const { counter, WebSocket } = countingWebSocket();
-    const socket = connect(hub.url, {
+    const socket = connect(file.hub.url, {
       auth: auth(stale),
       WebSocket,
       minReconnectionDelayMs: 20,
       maxReconnectionDelayMs: 50,
     });
-    sockets.push(socket);
+    file.keep(socket);
     const errors = record(socket, "connect_error");
     const scheduled = record(socket, "room:reconnect_scheduled");
     await errors.waitFor(1);
@@ -195,13 +184,13 @@ describe("an expired fixed token cannot storm the hub", () => {
   test("expired within the hub's clock tolerance (admitted, then closed with 4001): it stops after that close", async () => {
     const nearly = await signToken({ sub: freshId("u"), expiresIn: -1 });
     const { counter, WebSocket } = countingWebSocket();
-    const socket = connect(hub.url, {
+    const socket = connect(file.hub.url, {
       auth: nearly,
       WebSocket,
       minReconnectionDelayMs: 20,
       maxReconnectionDelayMs: 50,
     });
-    sockets.push(socket);
+    file.keep(socket);
     const errors = record(socket, "connect_error");
     const disconnects = record(socket, "disconnect");
     const scheduled = record(socket, "room:reconnect_scheduled");
@@ -221,13 +210,13 @@ describe("an expired fixed token cannot storm the hub", () => {
   test("an auth function that keeps giving tokens the hub closes at once stops after two upgrades", async () => {
     const sub = freshId("u");
     const { counter, WebSocket } = countingWebSocket();
-    const socket = connect(hub.url, {
+    const socket = connect(file.hub.url, {
       auth: () => signToken({ sub, expiresIn: -1 }),
       WebSocket,
       minReconnectionDelayMs: 20,
       maxReconnectionDelayMs: 50,
     });
-    sockets.push(socket);
+    file.keep(socket);
     const errors = record(socket, "connect_error");
     await waitFor(() => errors.calls.some((call) => !call.args[0].willRetry), 10_000, "the final error");
     expect(errors.calls.at(-1)?.args[0]).toMatchObject({ code: "token_expired", willRetry: false });
