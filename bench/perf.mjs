@@ -12,10 +12,8 @@
  * Needs `perf` and perf_event_paranoid <= 2 (a user may profile its own processes).
  */
 import { execFileSync, spawn } from "node:child_process";
-import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO } from "./lib/targets.mjs";
-import { loadOptions, runMain, underLoad } from "./lib/under-load.mjs";
+import { loadOptions, runMain, underLoad, writeReport } from "./lib/under-load.mjs";
 
 const opts = loadOptions(10);
 
@@ -122,10 +120,7 @@ async function main() {
       ),
       "",
     ];
-    const out = opts.out ?? join(REPO, "bench/PERF.md");
-    writeFileSync(out, lines.join("\n"));
-    console.error(lines.join("\n"));
-    console.error(`written to ${out}`);
+    writeReport(lines, { out: opts.out, name: "PERF.md" });
   });
 }
 

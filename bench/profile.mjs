@@ -10,11 +10,10 @@
  *
  *   node bench/profile.mjs [--target hub-bare] [--subs 1000] [--rooms 1] [--rate 10] [--seconds 8] [--out bench/PROFILE.md]
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { REPO } from "./lib/targets.mjs";
-import { loadOptions, runMain, underLoad } from "./lib/under-load.mjs";
+import { loadOptions, runMain, underLoad, writeReport } from "./lib/under-load.mjs";
 
 const opts = loadOptions(8);
 
@@ -145,10 +144,7 @@ async function main() {
       ...rowsOf(inclusive, total, 40),
       "",
     ];
-    const out = opts.out ?? join(REPO, "bench/PROFILE.md");
-    writeFileSync(out, lines.join("\n"));
-    console.error(lines.slice(0, 24).join("\n"));
-    console.error(`written to ${out}`);
+    writeReport(lines, { out: opts.out, name: "PROFILE.md", echoLines: 24 });
   });
 }
 

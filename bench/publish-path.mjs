@@ -9,7 +9,7 @@
  *   node bench/publish-path.mjs [--reps 3] [--cpu-ms 600] [--out bench/PUBLISH-PATH.md]
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -19,7 +19,7 @@ import { CLK_TCK, cpuTicks } from "./lib/proc.mjs";
 import { spread } from "./lib/stats.mjs";
 import { REPO } from "./lib/targets.mjs";
 import { BENCH_BROADCAST_SECRET, BENCH_JWT_SECRET } from "./lib/tokens.mjs";
-import { runMain } from "./lib/under-load.mjs";
+import { runMain, writeReport } from "./lib/under-load.mjs";
 
 const { values: opts } = parseArgs({
   options: {
@@ -149,10 +149,7 @@ async function main() {
     }),
     "",
   ];
-  const out = opts.out ?? join(REPO, "bench/PUBLISH-PATH.md");
-  writeFileSync(out, lines.join("\n"));
-  console.error(lines.join("\n"));
-  console.error(`written to ${out}`);
+  writeReport(lines, { out: opts.out, name: "PUBLISH-PATH.md" });
 }
 
 runMain(main);

@@ -5,7 +5,7 @@
  * `rooms` order rooms, and the open-loop publisher, all pinned and prioritized like the bench's
  * trials (real-time when run as root; `--rt no` leaves it).
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -113,4 +113,18 @@ export function runMain(main) {
       process.exit(1);
     },
   );
+}
+
+/**
+ * Writes a profiler's Markdown report to `out` (default `bench/<name>`), prints its first
+ * `echoLines` lines (all by default) and where it went.
+ *
+ * @param {string[]} lines
+ * @param {{ out?: string, name: string, echoLines?: number }} where
+ */
+export function writeReport(lines, { out, name, echoLines }) {
+  const path = out ?? join(REPO, "bench", name);
+  writeFileSync(path, lines.join("\n"));
+  console.error(lines.slice(0, echoLines).join("\n"));
+  console.error(`written to ${path}`);
 }
