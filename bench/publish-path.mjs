@@ -6,7 +6,7 @@
  * loop, is subtracted from the others. Server on core 0, this process on core 1, both at
  * real-time priority when run as root (`--rt no` leaves it).
  *
- *   node bench/publish-path.mjs [--reps 3] [--cpu-ms 600] [--out bench/PUBLISH-PATH.md]
+ *   node bench/publish-path.mjs [--reps 3] [--cpu-ms 600] [--only noop,hub-worker,...] [--out bench/PUBLISH-PATH.md]
  */
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -27,6 +27,7 @@ const { values: opts } = parseArgs({
     "cpu-ms": { type: "string", default: "600" },
     out: { type: "string" },
     rt: { type: "string" },
+    only: { type: "string" },
   },
 });
 
@@ -34,7 +35,10 @@ const OPS = [
   ["noop", "the loop alone (subtracted from the others)"],
   ["request", "building the publish's Request and reading its body (in both Workers' figures below)"],
   ["floor-worker", "the floor's Worker for one publish, without its RPC: JSON.parse, the frame, Response.json"],
-  ["hub-worker", "the hub's Hono app for one publish, without the RPC (the room answers at once)"],
+  [
+    "hub-worker",
+    "the hub's Worker for one publish (its shortcut past the router), without the RPC (the room answers at once)",
+  ],
   ["read-json-body", "the hub's readJsonBody (stream reader, size cap, TextDecoder, JSON.parse), with the Request"],
   [
     "hono-internal-404",
@@ -66,6 +70,7 @@ const OPS = [
   ["rpc-room-broadcast-200", "rpc-room-broadcast over 200 room objects in turn, as in D"],
   ["wake-hub-room", "one RPC to a new hub room object: its wake-up and migrations (every F2 connection's room is new)"],
   ["wake-floor-room", "one RPC to a new floor object"],
+  ["presence-report", "one RPC to the presence object with a new user's snapshot: what each F2 join reports"],
   [
     "room-broadcast",
     "RoomObject.broadcast in-process, no sockets, a log of under 50 events (as in D): the history row, the frame, bookkeeping",
@@ -114,7 +119,8 @@ async function main() {
   };
   const results = [];
   try {
-    for (const [op, what] of OPS) {
+    const only = opts.only ? new Set(["noop", ...opts.only.split(",")]) : null;
+    for (const [op, what] of OPS.filter(([op]) => !only || only.has(op))) {
       // Calibrate: enough iterations for about `cpu-ms` of CPU per measurement.
       let n = 200;
       let used = await run(op, n);

@@ -40,9 +40,25 @@ export interface Env {
 /** Shortest secret accepted: 32 bytes is the HS256 key size, and shorter ones are guessable. */
 export const MIN_SECRET_LENGTH = 32;
 
+const checked = new WeakMap<Env, string | null>();
+
+/**
+ * `configProblem(env)`, worked out once per bindings object: the runtime hands every request of an
+ * isolate the same one, and its secrets and vars only change with a deploy (a new isolate).
+ */
+export function configProblemOf(env: Env): string | null {
+  let problem = checked.get(env);
+  if (problem === undefined) {
+    problem = configProblem(env);
+    checked.set(env, problem);
+  }
+  return problem;
+}
+
 /**
  * Returns what is wrong with the configuration, worded as what to do, or `null` when it is usable.
- * Checked on every request so that a missing secret fails closed instead of letting anything through.
+ * Checked for every request (`configProblemOf`) so that a missing secret fails closed instead of
+ * letting anything through.
  */
 export function configProblem(env: Env): string | null {
   if (!env.JWT_SECRET && !env.JWT_JWKS_URL) {

@@ -5,7 +5,8 @@
 import type { MiddlewareHandler } from "hono";
 import type { Env } from "../env";
 import { ErrorCode } from "../protocol";
-import { errorResponse } from "./http-error";
+import { HttpError } from "./http-error";
+import { clientIp, enforce } from "./rate-limits";
 
 const encoder = new TextEncoder();
 
@@ -26,11 +27,20 @@ export async function secretMatches(given: string, expected: string): Promise<bo
   return crypto.subtle.timingSafeEqual(a, b);
 }
 
-export const requireBroadcastSecret: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
-  const header = c.req.header("Authorization") ?? "";
+/**
+ * Admits a call to the internal API or throws its refusal: 429 past the per-address limit (checked
+ * before the secret, so that guessing it is limited too), 401 without the bearer secret.
+ */
+export async function checkInternalCaller(request: Request, env: Env): Promise<void> {
+  await enforce(env, "INTERNAL_PER_IP", clientIp(request), "internal API calls from this address");
+  const header = request.headers.get("Authorization") ?? "";
   const given = header.startsWith("Bearer ") ? header.slice(7) : "";
-  if (!given || !(await secretMatches(given, c.env.BROADCAST_SECRET ?? ""))) {
-    return errorResponse(401, ErrorCode.unauthorized, "the internal API needs Authorization: Bearer $BROADCAST_SECRET");
+  if (!given || !(await secretMatches(given, env.BROADCAST_SECRET ?? ""))) {
+    throw new HttpError(401, ErrorCode.unauthorized, "the internal API needs Authorization: Bearer $BROADCAST_SECRET");
   }
+}
+
+export const requireInternalCaller: MiddlewareHandler<{ Bindings: Env }> = async (c, next) => {
+  await checkInternalCaller(c.req.raw, c.env);
   await next();
 };

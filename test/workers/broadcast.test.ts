@@ -1,6 +1,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { RoomObject } from "../../src/room/room-object";
+import { internalApi } from "../../src/worker/internal-api";
 import {
   broadcast,
   errorOf,
@@ -145,6 +146,58 @@ describe("POST /internal/broadcast", () => {
       expect((await internal("/nope", { secret: null })).status).toBe(401);
       expect((await internal("/nope")).status).toBe(404);
     });
+  });
+});
+
+describe("the Worker's shortcut for publishes", () => {
+  const viaRouter = (secret: string, body: unknown) =>
+    internalApi.fetch(
+      new Request("https://hub.test/broadcast", {
+        method: "POST",
+        headers: { Authorization: `Bearer ${secret}`, "Content-Type": "application/json" },
+        body: JSON.stringify(body),
+      }),
+      env,
+    );
+
+  it("publishes and refuses exactly as the internal API's router does (the dev relay's way in)", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("s", ["staff"]));
+    const body = { rooms: [room], event: "order-status-updated", data: orderStatus("1", "ready") };
+    const bad = { ...body, data: "hi" };
+    const secret = env.BROADCAST_SECRET as string;
+
+    const answers = [
+      [await internal("/broadcast", { body }), await viaRouter(secret, body)],
+      [await internal("/broadcast", { body: bad }), await viaRouter(secret, bad)],
+      [await internal("/broadcast", { body, secret: "wrong" }), await viaRouter("wrong", body)],
+    ];
+    const seen = await Promise.all(answers.flat().map(async (res) => [res.status, await res.json()]));
+    expect(seen).toEqual([
+      [200, { delivered: { [room]: 1 } }],
+      [200, { delivered: { [room]: 1 } }],
+      [400, { error: { code: "bad_request", message: expect.stringMatching(/^data/) } }],
+      [400, seen[2]?.[1]],
+      [401, { error: { code: "unauthorized", message: expect.stringContaining("Bearer") } }],
+      [401, seen[4]?.[1]],
+    ]);
+    const frames = await waitForFrames(socket, 3);
+    expect(frames.slice(1).map((frame) => [frame.event, frame.seq])).toEqual([
+      ["order-status-updated", 1],
+      ["order-status-updated", 2],
+    ]);
+  });
+
+  it("takes only POST /internal/broadcast itself: a query string still publishes, other paths and methods are routed", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("s", ["staff"]));
+    const body = { rooms: [room], event: "order-status-updated", data: orderStatus("1", "ready") };
+    expect((await internal("/broadcast?trace=1", { body })).status).toBe(200);
+    expect((await internal("/broadcast/", { body })).status).toBe(404);
+    expect((await internal("/broadcast", { method: "GET" })).status).toBe(404);
+    expect((await internal("/broadcast", { method: "PUT", body })).status).toBe(404);
+    await settled(socket);
+    expect(socket.frames.map((frame) => frame.event)).toEqual(["joined", "order-status-updated"]);
   });
 });
 

@@ -5,19 +5,22 @@
  * modules are imported as they are, not copied.
  *
  * Worker side: `floor-worker` is what the floor's Worker does for a publish without its RPC;
- * `hub-worker` sends the same request through the hub's whole Hono app (config check, rate-limit
- * lookup, bearer check, body read, zod validation, response) with a room namespace that answers at
- * once, i.e. without the RPC; the other ops are its parts. Object side: `rpc-*` is one RPC round
+ * `hub-worker` sends the same request through the hub's Worker (its publish shortcut: config check,
+ * rate-limit lookup, bearer check, body read, validation, response) with a room namespace that
+ * answers at once, i.e. without the RPC; the other ops are its parts. Object side: `rpc-*` is one RPC round
  * trip to an object that does nothing, with the floor's argument (one string) or the hub's
  * (room, event, data, id, hash); `room-broadcast` is the hub's RoomObject.broadcast in-process
  * (history row, frame, bookkeeping; no sockets), `floor-room` the floor's (the socket list).
  */
 import { DurableObject } from "cloudflare:workers";
 import app from "../../../src/index.ts";
+
+export { PresenceObject } from "../../../src/presence/presence-object.ts";
+
 import { HISTORY } from "../../../src/protocol.ts";
 import { RoomHistory } from "../../../src/room/room-history.ts";
 import { RoomObject } from "../../../src/room/room-object.ts";
-import { validateBroadcast } from "../../../src/worker/internal-api.ts";
+import { validateBroadcast } from "../../../src/worker/broadcast-route.ts";
 import { secretMatches } from "../../../src/worker/internal-auth.ts";
 import { readJsonBody } from "../../../src/worker/read-body.ts";
 
@@ -36,6 +39,7 @@ const encoder = new TextEncoder();
 /** Which of 200 rooms the next `-200` op goes to. */
 let turn = 0;
 let expectedDigest = null;
+let hubEnv = null;
 
 function publishRequest(secret) {
   return new Request("http://hub.internal/internal/broadcast", {
@@ -60,7 +64,9 @@ const WORKER_OPS = {
     await Response.json({ delivered }).text();
   },
   "hub-worker": async (env, ctx) => {
-    const res = await app.fetch(publishRequest(env.BROADCAST_SECRET), { ...env, ROOMS: instantRooms }, ctx);
+    // One bindings object for every request, as the runtime hands an isolate's requests.
+    hubEnv ??= { ...env, ROOMS: instantRooms };
+    const res = await app.fetch(publishRequest(env.BROADCAST_SECRET), hubEnv, ctx);
     if (res.status !== 200) throw new Error(`hub-worker: ${res.status} ${await res.text()}`);
     await res.text();
   },
@@ -137,6 +143,17 @@ const WORKER_OPS = {
   },
   "wake-hub-room": async (env) => {
     await env.ROOMS.getByName(`wake-${crypto.randomUUID()}`).ping();
+  },
+  "presence-report": async (env) => {
+    // What each F2 join sends presence: a snapshot of one new user's one connection.
+    const now = Date.now();
+    await env.PRESENCE.getByName("global").reportUser({
+      userId: `u${turn++}`,
+      version: now,
+      connections: [
+        { id: crypto.randomUUID(), roles: ["customer"], path: null, connectedAt: now, movedAt: now, seenAt: now },
+      ],
+    });
   },
   "wake-floor-room": async (env) => {
     await env.NOOPS.getByName(`wake-${crypto.randomUUID()}`).take("");
