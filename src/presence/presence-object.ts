@@ -19,6 +19,7 @@ import type { PresenceApi } from "./presence-api";
 import { staleAfterMs, sweepEveryMs } from "./presence-config";
 import type { LiveUsersPush } from "./presence-messages";
 import { PresenceStore, type UserSnapshot } from "./presence-store";
+import { WriteThroughKv } from "./write-through-kv";
 
 const SCHEMA_VERSION = 1;
 const DASHBOARD = "admin-dashboard";
@@ -53,16 +54,21 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   private readonly store: PresenceStore;
   /** From `PRESENCE_STALE_AFTER_MS`, read once per wake-up. */
   private readonly staleAfter: number;
+  private readonly kv: WriteThroughKv;
+  /** The alarm this object has set, once read (undefined: not read since the last wake-up). */
+  private alarmAt: number | null | undefined;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.staleAfter = staleAfterMs(env);
-    const { kv, sql } = ctx.storage;
+    const { sql } = ctx.storage;
+    const kv = new WriteThroughKv(ctx.storage.kv);
     if (kv.get(Key.schema) !== SCHEMA_VERSION) {
       PresenceStore.migrate(sql);
       if (kv.get(Key.epoch) === undefined) kv.put(Key.epoch, crypto.randomUUID());
       kv.put(Key.schema, SCHEMA_VERSION);
     }
+    this.kv = kv;
     this.store = new PresenceStore(sql);
   }
 
@@ -79,7 +85,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   /** The current list. `watch`: an admin will show it, so push changes from now on. */
   async liveUsers(watch = false): Promise<LiveUsersPush> {
     if (watch) {
-      const { kv } = this.ctx.storage;
+      const { kv } = this;
       kv.put(Key.watched, true);
       kv.put(Key.watchEpoch, ((kv.get(Key.watchEpoch) as number | undefined) ?? 0) + 1);
       await this.schedule();
@@ -91,8 +97,10 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
 
   override async alarm(): Promise<void> {
     const now = Date.now();
+    // The alarm that woke us is spent; schedule() below sets the next one.
+    this.alarmAt = null;
     try {
-      const { kv } = this.ctx.storage;
+      const { kv } = this;
       if (this.pushWanted() && now >= this.pushAfter) await this.push(now);
       const sweepAt = kv.get(Key.sweepAt) as number | undefined;
       if (sweepAt !== undefined && now >= sweepAt) await this.sweep(now);
@@ -104,7 +112,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   }
 
   private async push(now: number): Promise<void> {
-    const { kv } = this.ctx.storage;
+    const { kv } = this;
     const watchEpoch = kv.get(Key.watchEpoch);
     kv.put(Key.dirty, false);
     kv.put(Key.pushAfter, now + PRESENCE.coalesceMs);
@@ -125,7 +133,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
    * vouch for.
    */
   private async sweep(now: number): Promise<void> {
-    const { kv } = this.ctx.storage;
+    const { kv } = this;
     const { staleAfter } = this;
     kv.put(Key.sweepAt, now + sweepEveryMs(staleAfter));
 
@@ -182,21 +190,21 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   // ----- state -----------------------------------------------------------------------------------
 
   private get change(): number {
-    return (this.ctx.storage.kv.get(Key.change) as number | undefined) ?? 0;
+    return this.kv.get<number>(Key.change) ?? 0;
   }
 
   private get pushAfter(): number {
-    return (this.ctx.storage.kv.get(Key.pushAfter) as number | undefined) ?? 0;
+    return this.kv.get<number>(Key.pushAfter) ?? 0;
   }
 
   private pushWanted(): boolean {
-    const { kv } = this.ctx.storage;
+    const { kv } = this;
     return kv.get(Key.dirty) === true && kv.get(Key.watched) !== false;
   }
 
   /** Counts a change: marks a push due and makes sure a sweep is coming. */
   private changed(): void {
-    const { kv } = this.ctx.storage;
+    const { kv } = this;
     kv.put(Key.change, this.change + 1);
     kv.put(Key.dirty, true);
     if (kv.get(Key.sweepAt) === undefined && this.store.connectionCount() > 0) {
@@ -206,7 +214,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
 
   private snapshot(): LiveUsersPush {
     return {
-      epoch: this.ctx.storage.kv.get(Key.epoch) as string,
+      epoch: this.kv.get<string>(Key.epoch) as string,
       version: this.change,
       update: this.store.liveUsers(),
     };
@@ -216,10 +224,12 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   private async schedule(): Promise<void> {
     let at = Number.POSITIVE_INFINITY;
     if (this.pushWanted()) at = Math.max(Date.now(), this.pushAfter);
-    const sweepAt = this.ctx.storage.kv.get(Key.sweepAt) as number | undefined;
+    const sweepAt = this.kv.get<number>(Key.sweepAt);
     if (sweepAt !== undefined) at = Math.min(at, sweepAt);
     if (!Number.isFinite(at)) return;
-    const current = await this.ctx.storage.getAlarm();
-    if (current === null || at < current) await this.ctx.storage.setAlarm(at);
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    if (this.alarmAt !== null && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
   }
 }

@@ -91,12 +91,16 @@ export class PresenceStore {
       )
       .one().version;
     if (recorded !== null && recorded >= snapshot.version) return false;
+    // A user presence holds no rows of (most reports in a storm of first connections): nothing to remove.
     const ids = JSON.stringify(snapshot.connections.map((connection) => connection.id));
-    const removed = this.sql.exec(
-      "DELETE FROM connections WHERE user_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
-      snapshot.userId,
-      ids,
-    ).rowsWritten;
+    const removed =
+      recorded === null
+        ? 0
+        : this.sql.exec(
+            "DELETE FROM connections WHERE user_id = ? AND id NOT IN (SELECT value FROM json_each(?))",
+            snapshot.userId,
+            ids,
+          ).rowsWritten;
     for (const connection of snapshot.connections) {
       this.sql.exec(
         `INSERT INTO connections (id, user_id, name, roles, path, connected_at, last_seen_at, moved, version)

@@ -60,6 +60,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   /** False once the storage was deleted (idle lifetime), until the next call migrates it again. */
   private schemaReady: boolean;
   private parsedKind: RoomKindName | null = null;
+  private roomName: string | undefined;
   private readonly frameBudget = new FrameBudget();
   private readonly replayBudget = new ReplayBudget();
   /** Frames held back (see BatchFrame and COALESCE), and when the last event was published. */
@@ -96,6 +97,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     const { storage } = this.ctx;
     // A room that never stored anything (most first wakes) has no earlier layout to upgrade.
     const fresh = storage.kv.get("schema") === undefined;
+    // Nor an alarm: one is set only after the tables exist, and deleteStorage deletes it with them.
+    if (fresh && this.alarmAt === undefined) this.alarmAt = null;
     RoomGrants.migrate(storage.sql, fresh);
     RoomHistory.migrate(storage, fresh);
     WebhookOutbox.migrate(storage.sql);
@@ -124,7 +127,9 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
 
   /** The room's name: every caller reaches a room by its name (`getByName`), and the runtime hands it on. */
   get name(): string {
-    return this.ctx.id.name ?? "";
+    // Read from the runtime once it knows it (used several times by every publish and join).
+    this.roomName ??= this.ctx.id.name;
+    return this.roomName ?? "";
   }
 
   get kind(): RoomKindName {
