@@ -5,6 +5,7 @@ import { NAMES, targetsIn, trialsOf } from "./trials.mjs";
 const COLORS = {
   "hub-bare": "#c92a2a",
   "floor-bare": "#2f9e44",
+  "floor-row-bare": "#66a80f",
   "partyserver-bare": "#7048e8",
   "hub-workerd": "#e8590c",
   "hub-wrangler": "#f59f00",

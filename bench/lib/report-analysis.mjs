@@ -7,7 +7,20 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ms, num, ratio, ratioText, table } from "./format.mjs";
 import { spread } from "./stats.mjs";
-import { ALLRT, DEV, FLOOR, HUB, NAMES, PEER, PROXY, SIO, stepMedian, trialsOf, vsCells } from "./trials.mjs";
+import {
+  ALLRT,
+  DEV,
+  FLOOR,
+  FLOOR_ROW,
+  HUB,
+  NAMES,
+  PEER,
+  PROXY,
+  SIO,
+  stepMedian,
+  trialsOf,
+  vsCells,
+} from "./trials.mjs";
 
 const perMsg = (x) => x.cpu.serverUsPerMsg;
 const perPublish = (x) => (x.published > 0 ? x.cpu.serverUs / x.published : null);
@@ -160,6 +173,14 @@ export function analysisSection(r) {
           ? `D ${num(at(id, HUB, perPublish))} against ${num(at(id, FLOOR, perPublish))} us per publish (${x(at(id, HUB, perPublish), at(id, FLOOR, perPublish))})`
           : `${id} ${num(at(id, HUB, perMsg))} against ${num(at(id, FLOOR, perMsg))} us per delivered message (${x(at(id, HUB, perMsg), at(id, FLOOR, perMsg))})`,
       );
+    if (ran(HUB, "D") && ran(FLOOR, "D") && ran(FLOOR_ROW, "D")) {
+      const [hub, floor, withRow] = [HUB, FLOOR, FLOOR_ROW].map((t) => at("D", t, perPublish));
+      // 1.1x the floor plus one row: the floor's cost with a tenth more, and what the row adds.
+      const goal = 1.1 * floor + (withRow - floor);
+      rows.push(
+        `D's goal (1.1x the floor plus one SQLite row, the row measured by the floor writing one: ${num(withRow)} us per publish) is ${num(goal)} us per publish; the hub is at ${x(hub, goal)} of it (${hub <= goal ? "met" : "not met"})`,
+      );
+    }
     for (const id of ["F", "F2"].filter((w) => ran(HUB, w) && ran(FLOOR, w))) {
       rows.push(
         `${id} ${num(storm(id, HUB) / 1000, 2)} against ${num(storm(id, FLOOR) / 1000, 2)} ms per connection (${x(storm(id, HUB), storm(id, FLOOR))})`,

@@ -15,6 +15,7 @@ import { idleSection, ladderSection, latencySection, stormSection, tailSection }
 import { spread } from "./stats.mjs";
 import {
   FLOOR,
+  FLOOR_ROW,
   fitsOf,
   HUB,
   ladderTop,
@@ -122,7 +123,19 @@ function headlineSection(r) {
       toFloor(1),
     );
   }
-  if (has("D")) row("D: CPU per publish, us", at("D", perPublish), "<= 1.1x floor + a SQLite row", toFloor(1.1));
+  if (has("D")) {
+    // The row as the floor writing one measures it (floor-row-bare); without that target, 1.1x the floor alone.
+    const withRow = at("D", perPublish)(FLOOR_ROW);
+    const goal = (floor) => 1.1 * floor + (withRow === null ? 0 : withRow - floor);
+    row(
+      "D: CPU per publish, us",
+      at("D", perPublish),
+      withRow === null
+        ? "<= 1.1x floor (+ a row: run floor-row-bare)"
+        : `<= 1.1x floor + a row (${num(withRow)} with it)`,
+      (hub, floor) => (floor === null ? null : hub <= goal(floor)),
+    );
+  }
   const inMs = (x) => (x === null || x === undefined ? "-" : num(x / 1000, 2));
   if (has("F")) row("F: CPU per connection, ms (one room)", storm("F"), "<= 1.2x floor", toFloor(1.2), inMs);
   if (has("F2")) row("F2: CPU per connection, ms (personal rooms)", storm("F2"), "<= 1.2x floor", toFloor(1.2), inMs);

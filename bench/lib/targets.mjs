@@ -4,6 +4,7 @@
  * - `hub-bare`: the hub's production bundle (`wrangler deploy --dry-run`) on bare `workerd serve`
  *   with a generated config (bare-workerd.mjs): the stand-in for production, the headline.
  * - `floor-bare`: the runtime's floor, a naive room object (bench/workers/floor), on the same workerd.
+ * - `floor-row-bare`: the floor writing one SQLite row per publish (D only): D's goal, measured.
  * - `partyserver-bare`: the same-runtime peer, a room on the npm partyserver package
  *   (bench/workers/partyserver), on the same workerd.
  * - `hub-workerd`: the hub under `wrangler dev`, reached on the user workerd's own port; wrangler's
@@ -39,6 +40,14 @@ export const TARGETS = {
     runtime: "bare",
     worker: "floor",
     label: "floor: naive room object (bench/workers/floor) on bare workerd",
+  },
+  "floor-row-bare": {
+    kind: "hub",
+    runtime: "bare",
+    worker: "floorRow",
+    // Only D's goal counts a row per publish; elsewhere it is the floor.
+    workloads: ["D"],
+    label: "floor writing one SQLite row per publish (bench/workers/floor-row) on bare workerd",
   },
   "partyserver-bare": {
     kind: "hub",
@@ -79,6 +88,7 @@ export function runsIn(target, workload) {
 const BARE_CONFIGS = {
   hub: (hubDir) => join(hubDir, "wrangler.toml"),
   floor: () => join(REPO, "bench/workers/floor/wrangler.toml"),
+  floorRow: () => join(REPO, "bench/workers/floor-row/wrangler.toml"),
   partyserver: () => join(REPO, "bench/workers/partyserver/wrangler.toml"),
 };
 

@@ -10,6 +10,8 @@ export const HUB = "hub-bare";
 /** The runtime's floor on the same workerd, and the same-runtime peer. */
 export const FLOOR = "floor-bare";
 export const PEER = "partyserver-bare";
+/** The floor plus one SQLite row per publish: D's goal is 1.1x the floor plus that row. */
+export const FLOOR_ROW = "floor-row-bare";
 /** The hub under wrangler dev: on its user workerd's port, through its proxy, and in the old all-real-time setup. */
 export const DEV = "hub-workerd";
 export const PROXY = "hub-wrangler";
@@ -18,6 +20,7 @@ export const SIO = "socketio";
 export const NAMES = {
   "hub-bare": "hub, bare workerd",
   "floor-bare": "floor, bare workerd",
+  "floor-row-bare": "floor + one row per publish, bare workerd",
   "partyserver-bare": "partyserver, bare workerd",
   "hub-workerd": "hub, wrangler dev (workerd port)",
   "hub-wrangler": "hub, wrangler dev (its port)",

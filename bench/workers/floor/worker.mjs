@@ -11,6 +11,10 @@
  *   bearer check, no validation; per room one RPC `broadcast(frame)` with the frame serialized once
  *   in the Worker; the object does one `ws.send(frame)` per socket and answers how many it reached.
  *   No storage at all: no history, no idempotency, no seq.
+ *
+ * With `FLOOR_ROW = "1"` (../floor-row/wrangler.toml, the `floor-row-bare` target) the object also
+ * writes each frame as one SQLite row before sending it: the floor plus the one row per publish the
+ * hub's history writes, nothing else.
  */
 import { DurableObject } from "cloudflare:workers";
 import { refused, verifiedSub } from "../verify-token.mjs";
@@ -32,6 +36,13 @@ export class FloorRoom extends DurableObject {
   }
 
   broadcast(frame) {
+    if (this.env.FLOOR_ROW === "1") {
+      if (!this.tableMade) {
+        this.ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS events (seq INTEGER PRIMARY KEY, frame TEXT NOT NULL)");
+        this.tableMade = true;
+      }
+      this.ctx.storage.sql.exec("INSERT INTO events (frame) VALUES (?)", frame);
+    }
     const sockets = this.ctx.getWebSockets();
     for (const ws of sockets) ws.send(frame);
     return sockets.length;
