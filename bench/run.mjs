@@ -470,6 +470,7 @@ function readResults(file) {
 async function main() {
   if (opts["report-only"]) {
     const data = readResults(opts["report-only"]);
+    if (opts.note) data.note = opts.note;
     const outDir = opts.out ?? join(REPO, "bench");
     mkdirSync(outDir, { recursive: true });
     renderReport(data, outDir);

@@ -21,6 +21,7 @@ import {
   ladderTop,
   NAMES,
   PEER,
+  pairedRatios,
   preferQuieter,
   rateText,
   SIO,
@@ -96,26 +97,32 @@ function headlineSection(r) {
   const perPublish = (x) => (x.published > 0 ? x.cpu.serverUs / x.published : null);
   const storm = (id) => (t) => spread(trialsOf(data, id, t).map((trial) => trial.storm?.serverUsPerConnection)).median;
   const rows = [];
-  const row = (what, of, goal, met, format = num) => {
+  // `paired`: the workload and the figure of one trial, for the per-repetition ratios to the floor.
+  const row = (what, of, goal, met, format = num, paired = null) => {
     const [hub, floor, peer, sio] = [HUB, FLOOR, PEER, SIO].map(of);
+    const perRep = paired ? pairedRatios(data, paired.id, HUB, FLOOR, paired.figureOf) : null;
+    const range = perRep && perRep.n > 1 ? ` (${ratioText(perRep.min)}-${ratioText(perRep.max)})` : "";
     rows.push([
       what,
       format(hub),
       format(floor),
       format(peer),
       format(sio),
-      ratioText(ratio(hub, floor)),
+      ratioText(ratio(hub, floor)) + range,
       ratioText(ratio(hub, sio)),
       goal,
       verdict(hub === null ? null : met(hub, floor, sio)),
     ]);
   };
+  const stepOf = (id, pick) => ({ id, figureOf: (t) => (t.steps?.[0] ? pick(t.steps[0]) : null) });
+  const stormOf = (id) => ({ id, figureOf: (t) => t.storm?.serverUsPerConnection ?? null });
   // null: the reference did not run, so there is nothing to judge.
   const verdict = (ok) => (ok === null ? "-" : ok ? "met" : "**not met**");
   const toFloor = (limit) => (hub, floor) => (floor === null ? null : hub <= limit * floor);
-  if (has("A")) row("A: CPU per delivered message, us", at("A", perMsg), "<= 1.05x floor", toFloor(1.05));
+  if (has("A"))
+    row("A: CPU per delivered message, us", at("A", perMsg), "<= 1.05x floor", toFloor(1.05), num, stepOf("A", perMsg));
   if (has("C")) {
-    row("C: CPU per delivered message, us", at("C", perMsg), "<= 1.05x floor", toFloor(1.05));
+    row("C: CPU per delivered message, us", at("C", perMsg), "<= 1.05x floor", toFloor(1.05), num, stepOf("C", perMsg));
     row(
       "C: p99 latency, ms",
       at("C", (x) => x.latency.p99),
@@ -134,11 +141,17 @@ function headlineSection(r) {
         ? "<= 1.1x floor (+ a row: run floor-row-bare)"
         : `<= 1.1x floor + a row (${num(withRow)} with it)`,
       (hub, floor) => (floor === null ? null : hub <= goal(floor)),
+      num,
+      stepOf("D", perPublish),
     );
   }
   const inMs = (x) => (x === null || x === undefined ? "-" : num(x / 1000, 2));
-  if (has("F")) row("F: CPU per connection, ms (one room)", storm("F"), "<= 1.2x floor", toFloor(1.2), inMs);
-  if (has("F2")) row("F2: CPU per connection, ms (personal rooms)", storm("F2"), "<= 1.2x floor", toFloor(1.2), inMs);
+  if (has("F"))
+    row("F: CPU per connection, ms (one room)", storm("F"), "<= 1.2x floor", toFloor(1.2), inMs, stormOf("F"));
+  if (has("F2")) {
+    const what = "F2: CPU per connection, ms (personal rooms)";
+    row(what, storm("F2"), "<= 1.2x floor", toFloor(1.2), inMs, stormOf("F2"));
+  }
   const toSio = (hub, _floor, sio) => (sio === null ? null : hub <= sio);
   if (has("A"))
     row(
@@ -160,7 +173,7 @@ function headlineSection(r) {
   if (has("A")) row("A: CPU per delivered message, us (issue 8)", at("A", perMsg), "<= 15 us", (hub) => hub <= 15);
   p(
     "## Headline",
-    `Issue 15's goals (the hub against the floor on the same bare workerd) and issue 8's (against Socket.io). Medians of the repetitions; the ratios divide \`${NAMES[HUB]}\`'s median by the floor's and Socket.io's.` +
+    `Issue 15's goals (the hub against the floor on the same bare workerd) and issue 8's (against Socket.io). Medians of the repetitions; the ratios divide \`${NAMES[HUB]}\`'s median by the floor's and Socket.io's; in brackets, the range of the hub's ratio to the floor within each repetition (the two run close together in a repetition, so the machine's drift over a run mostly cancels).` +
       (has("B") ? ` B's top step is ${ladderTop(data)}/s: a target that passed it reads ">= ${ladderTop(data)}".` : ""),
     table(
       [

@@ -51,6 +51,17 @@ export function stepSpread(data, workload, target, stepIndex, pick) {
   );
 }
 
+/**
+ * `a`'s figure over `b`'s within each repetition (`figureOf(trial)`), the two trials run close
+ * together: the machine's speed drifts across a run (a whole repetition seen 20% faster than the one
+ * before), which a ratio of the two medians carries and a paired ratio mostly cancels.
+ */
+export function pairedRatios(data, workload, a, b, figureOf) {
+  const byRep = (target) => new Map(trialsOf(data, workload, target).map((t) => [t.rep, figureOf(t)]));
+  const [as, bs] = [byRep(a), byRep(b)];
+  return spread([...as].map(([rep, value]) => (bs.has(rep) && bs.get(rep) ? value / bs.get(rep) : null)));
+}
+
 /** Highest rate of the ladder with p99 < 100 ms and nothing lost; 0 when even the first failed. */
 export function sustainable(trial) {
   let best = 0;
