@@ -91,7 +91,7 @@ const WORKER_OPS = {
     await Response.json({ ok: true }).text();
   },
   bearer: async (env) => {
-    if (!(await secretMatches(env.BROADCAST_SECRET, env.BROADCAST_SECRET))) throw new Error("bearer");
+    if (!secretMatches(env.BROADCAST_SECRET, env.BROADCAST_SECRET)) throw new Error("bearer");
   },
   "bearer-once": async (env) => {
     // The configured secret's digest kept for the isolate's life: one digest per request.
@@ -106,7 +106,7 @@ const WORKER_OPS = {
     validateBroadcast(JSON.parse(BODY));
   },
   "idempotency-hash": async () => {
-    // The hub's sha256() of internal-api.ts, for a publish that carries an id.
+    // The hub's sha256() of broadcast-route.ts, for a publish that carries an id.
     const digest = await crypto.subtle.digest("SHA-256", encoder.encode(JSON.stringify([PARSED.event, PARSED.data])));
     btoa(String.fromCharCode(...new Uint8Array(digest)));
   },

@@ -4,6 +4,7 @@
 import { env } from "cloudflare:test";
 import { SignJWT, UnsecuredJWT } from "jose";
 import { describe, expect, it } from "vitest";
+import { secretMatches } from "../../../src/worker/internal-auth";
 import { errorOf, internal, join, signToken, tokenFor, uniqueId, upgrade, waitForClose } from "../helpers";
 
 async function refusal(room: string, token: string) {
@@ -106,5 +107,39 @@ describe("revoked members", () => {
     await internal(`/rooms/${order}/members/${customer}`, { method: "DELETE" });
     expect((await waitForClose(socket)).code).toBe(4003);
     expect(await refusal(order, await tokenFor(customer))).toEqual({ status: 403, code: "forbidden" });
+  });
+});
+
+describe("the internal API's bearer secret", () => {
+  const secret = env.BROADCAST_SECRET as string;
+
+  it("matches only itself: no prefix, extension, other case or same-length guess", () => {
+    expect(secretMatches(secret, secret)).toBe(true);
+    for (const guess of [
+      "",
+      secret.slice(0, -1),
+      `${secret}x`,
+      secret.toUpperCase() === secret ? secret.toLowerCase() : secret.toUpperCase(),
+      `${secret.slice(0, -1)}${secret.at(-1) === "a" ? "b" : "a"}`,
+      "a".repeat(secret.length),
+      secret.repeat(2),
+    ]) {
+      expect(secretMatches(guess, secret), JSON.stringify(guess)).toBe(false);
+    }
+  });
+
+  it("never matches an empty configured secret", () => {
+    expect(secretMatches("", "")).toBe(false);
+  });
+
+  it("is refused the same way for a guess of any length, with 401 and nothing delivered", async () => {
+    for (const guess of ["x", secret.slice(0, 8), `${secret}${secret}`, "é".repeat(secret.length)]) {
+      const res = await internal("/broadcast", {
+        secret: guess,
+        body: { rooms: [`order-${uniqueId()}`], event: "order-status-updated", data: {} },
+      });
+      expect(res.status).toBe(401);
+      expect((await errorOf(res)).code).toBe("unauthorized");
+    }
   });
 });
