@@ -172,8 +172,11 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   ): number {
     let data = input;
     for (const feature of this.features) if (feature.beforePublish) data = feature.beforePublish(this, event, data);
+    // One list of the room's sockets for the whole publish (nothing below awaits): each call
+    // builds it anew in the runtime.
+    const sockets = this.ctx.getWebSockets();
     // A keyed publish records its audience with the event, for a repeat of the key to answer.
-    const audience = options.key ? this.openSockets(options.except) : undefined;
+    const audience = options.key ? countOpen(sockets, options.except) : undefined;
     const key = options.key && audience !== undefined ? { ...options.key, delivered: audience } : undefined;
     // Serialized once, for the log and for every socket.
     const { seq, frame } = this.history.append(this.name, event, data, key);
@@ -188,40 +191,35 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     const saturated = this.fanOutMs > COALESCE.saturation * this.publishGapMs;
     const hold = gap === 0 || (saturated && now < this.busyUntil);
     if (options.except) {
-      this.flush();
-      const sent = this.fanOut(frame, this.ctx.getWebSockets(), options.except, true);
+      this.flush(sockets);
+      const sent = this.fanOut(frame, sockets, options.except, true);
       return audience ?? sent;
     }
     this.pending.push(frame);
     // Not held: out now, with anything still waiting (timers run late on a saturated runtime, so
     // the next arrival after the window sends what the window held).
     if (!hold) {
-      const sent = this.flush();
+      const sent = this.flush(sockets);
       return audience ?? sent;
     }
     // A burst, or the last fan-out is still going out: what gathers goes as one batch frame per
     // socket (COALESCE in protocol.ts).
     this.flushTimer ??= setTimeout(() => this.flush(), Math.max(COALESCE.burstMs, this.busyUntil - now));
-    return audience ?? this.openSockets();
-  }
-
-  private openSockets(except?: WebSocket): number {
-    let open = 0;
-    for (const ws of this.ctx.getWebSockets()) if (ws !== except && ws.readyState === WebSocket.OPEN) open++;
-    return open;
+    return audience ?? countOpen(sockets);
   }
 
   /**
    * Sends what was held back, as one frame per socket; runs before anything else is sent, so
-   * order is kept. Returns to how many sockets it went.
+   * order is kept. Returns to how many sockets it went. `sockets`: the room's, when the caller has
+   * just listed them.
    */
-  private flush(): number {
+  private flush(sockets?: WebSocket[]): number {
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
     if (this.pending.length === 0) return 0;
     const frames = this.pending;
     this.pending = [];
-    return this.fanOut(batchFrame(this.name, frames), this.ctx.getWebSockets(), undefined, true);
+    return this.fanOut(batchFrame(this.name, frames), sockets ?? this.ctx.getWebSockets(), undefined, true);
   }
 
   sendEphemeral(event: string, data: unknown, options: { except?: WebSocket; only?: WebSocket[] } = {}): number {
@@ -570,4 +568,11 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     if (ack !== undefined) frame.ack = ack;
     this.send(ws, JSON.stringify(frame));
   }
+}
+
+/** How many of `sockets` are open, `except` left out. */
+function countOpen(sockets: WebSocket[], except?: WebSocket): number {
+  let open = 0;
+  for (const ws of sockets) if (ws !== except && ws.readyState === WebSocket.OPEN) open++;
+  return open;
 }
