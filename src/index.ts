@@ -55,8 +55,8 @@ function pathOf(url: string): string {
 
 /**
  * Every backend publish takes the shortest way: the same checks as the internal API's (config,
- * rate limit, bearer secret) and the same handler, without the router and its middleware chain,
- * which cost about as much as the rest of the Worker's part of a publish (bench/PUBLISH-PATH.md).
+ * rate limit, bearer secret) and the same handler, without the router's matching and middleware
+ * chain (a few microseconds of each publish: bench/PROFILE-BARE.md, "Second pass").
  */
 async function publish(request: Request, env: Env): Promise<Response> {
   try {
