@@ -9,6 +9,7 @@
  * platform's retry limit can never stop the sweep.
  */
 import { DurableObject } from "cloudflare:workers";
+import { AlarmSchedule } from "../alarm-schedule";
 import type { Env } from "../env";
 import { log } from "../ops/log";
 import { recordMetric } from "../ops/metrics";
@@ -55,8 +56,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   /** From `PRESENCE_STALE_AFTER_MS`, read once per wake-up. */
   private readonly staleAfter: number;
   private readonly kv: WriteThroughKv;
-  /** The alarm this object has set, once read (undefined: not read since the last wake-up). */
-  private alarmAt: number | null | undefined;
+  private readonly alarms: AlarmSchedule;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -69,6 +69,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
       kv.put(Key.schema, SCHEMA_VERSION);
     }
     this.kv = kv;
+    this.alarms = new AlarmSchedule(ctx.storage);
     this.store = new PresenceStore(sql);
   }
 
@@ -98,7 +99,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   override async alarm(): Promise<void> {
     const now = Date.now();
     // The alarm that woke us is spent; schedule() below sets the next one.
-    this.alarmAt = null;
+    this.alarms.cleared();
     try {
       const { kv } = this;
       if (this.pushWanted() && now >= this.pushAfter) await this.push(now);
@@ -226,10 +227,6 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
     if (this.pushWanted()) at = Math.max(Date.now(), this.pushAfter);
     const sweepAt = this.kv.get<number>(Key.sweepAt);
     if (sweepAt !== undefined) at = Math.min(at, sweepAt);
-    if (!Number.isFinite(at)) return;
-    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
-    this.alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
+    if (Number.isFinite(at)) await this.alarms.wakeAt(at);
   }
 }

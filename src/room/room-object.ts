@@ -8,6 +8,7 @@
  * error code, never a stack trace; a failed send closes that one socket with 1011.
  */
 import { DurableObject } from "cloudflare:workers";
+import { AlarmSchedule } from "../alarm-schedule";
 import type { Env } from "../env";
 import { log } from "../ops/log";
 import { type Metric, type MetricPoint, recordMetric } from "../ops/metrics";
@@ -73,8 +74,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   private fanOutMs = 0;
   private timingFanOut = false;
   private publishGapMs = Number.POSITIVE_INFINITY;
-  /** The alarm this object has set, once read (undefined: not read since the last wake-up). */
-  private alarmAt: number | null | undefined;
+  private readonly alarms: AlarmSchedule;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -83,6 +83,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     this.schemaReady = ctx.storage.kv.get("schema") === SCHEMA_VERSION;
     this.log = new RoomHistory(ctx.storage);
     this.grants = new RoomGrants(ctx.storage.sql);
+    this.alarms = new AlarmSchedule(ctx.storage);
     this.webhooks = new WebhookOutbox(
       ctx.storage,
       env,
@@ -98,7 +99,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     // A room that never stored anything (most first wakes) has no earlier layout to upgrade.
     const fresh = storage.kv.get("schema") === undefined;
     // Nor an alarm: one is set only after the tables exist, and deleteStorage deletes it with them.
-    if (fresh && this.alarmAt === undefined) this.alarmAt = null;
+    if (fresh) this.alarms.storageIsNew();
     RoomGrants.migrate(storage.sql, fresh);
     RoomHistory.migrate(storage, fresh);
     WebhookOutbox.migrate(storage.sql);
@@ -260,12 +261,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     return callFeature(roomStub(this.env, room), method, arg);
   }
 
-  async wakeAt(at: number): Promise<void> {
-    // Remembered, so that a connection storm reads the alarm once rather than once per socket.
-    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
-    if (this.alarmAt !== null && this.alarmAt <= at) return;
-    this.alarmAt = at;
-    await this.ctx.storage.setAlarm(at);
+  wakeAt(at: number): Promise<void> {
+    return this.alarms.wakeAt(at);
   }
 
   lastHeartbeat(ws: WebSocket): number | null {
@@ -499,7 +496,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   override async alarm(): Promise<void> {
     try {
       // The alarm that woke us is spent; whatever is set below (or by a feature) replaces it.
-      this.alarmAt = null;
+      this.alarms.cleared();
       this.flush();
       const now = Date.now();
       let next = Number.POSITIVE_INFINITY;
@@ -521,7 +518,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       if (idleEnd !== null) next = Math.min(next, idleEnd);
       if (Number.isFinite(next)) await this.wakeAt(next);
     } catch (error) {
-      this.alarmAt = undefined; // the platform retries it: read it again next time
+      this.alarms.forget(); // the platform retries it: read it again next time
       log.error({ event: "room.alarm_failed", where: "room.alarm", kind: this.kind, error });
       throw error; // let the platform retry the alarm
     }
@@ -548,7 +545,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   private async deleteStorage(): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
-    this.alarmAt = null;
+    this.alarms.cleared();
     this.schemaReady = false;
     this.log = new RoomHistory(this.ctx.storage);
   }
