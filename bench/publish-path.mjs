@@ -48,6 +48,19 @@ const OPS = [
   ["raw-health", "Response.json({ ok: true }) alone"],
   ["bearer", "the bearer check as it is: a constant-time comparison over the configured secret, synchronous"],
   ["bearer-once", "the hashed check the hub used before: one SHA-256 (crypto.subtle) and timingSafeEqual"],
+  ["verify-floor", "the floor's token check of an upgrade (jose, the key encoded per request)"],
+  ["verify-hub", "the hub's verifyToken of the same token (jose, claims, exp)"],
+  ["verify-cached-key", "jose's jwtVerify of the same token with the HMAC key imported once"],
+  ["limiter", "one limit() of the per-user connection budget (bench/workers/rate-limiter.mjs)"],
+  ["encode-connect", "encodeConnect of F's connect request"],
+  [
+    "floor-upgrade-worker",
+    "the floor's Worker for one upgrade, without the object (the room answers at once)",
+  ],
+  [
+    "hub-upgrade-worker",
+    "the hub's Worker for one upgrade (F's: a kitchen display into an order room), without the object",
+  ],
   ["json-parse", "JSON.parse of the body"],
   ["validate", "validateBroadcast: JSON.parse, zod (body and payload schemas), room names"],
   [

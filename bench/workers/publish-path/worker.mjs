@@ -13,7 +13,12 @@
  * (history row, frame, bookkeeping; no sockets), `floor-room` the floor's (the socket list).
  */
 import { DurableObject } from "cloudflare:workers";
+import { signToken } from "../../../src/sign-token.mjs";
 import app from "../../../src/index.ts";
+import floorWorker from "../floor/worker.mjs";
+import { verifiedSub } from "../verify-token.mjs";
+import { jwtVerify } from "jose";
+import { encodeConnect } from "../../../src/room/connect-request.ts";
 
 export { PresenceObject } from "../../../src/presence/presence-object.ts";
 
@@ -21,6 +26,7 @@ import { HISTORY } from "../../../src/protocol.ts";
 import { RoomHistory } from "../../../src/room/room-history.ts";
 import { RoomObject } from "../../../src/room/room-object.ts";
 import { validateBroadcast } from "../../../src/worker/broadcast-route.ts";
+import { verifyToken } from "../../../src/worker/auth.ts";
 import { secretMatches } from "../../../src/worker/internal-auth.ts";
 import { readJsonBody } from "../../../src/worker/read-body.ts";
 
@@ -40,6 +46,19 @@ const encoder = new TextEncoder();
 let turn = 0;
 let expectedDigest = null;
 let hubEnv = null;
+/** F's token (a kitchen display's), signed on first use. */
+let upgradeToken = null;
+/** What the namespaces become for the `*-upgrade-worker` ops: a room that answers at once. */
+const answeringRooms = { getByName: () => ({ fetch: async () => new Response(null, { status: 204 }) }) };
+let upgradeEnv = null;
+let cachedKey = null;
+
+async function upgradeRequest(env) {
+  upgradeToken ??= await signToken(env.JWT_SECRET, { sub: "k1", roles: ["kitchen"], expiresIn: 3600 });
+  return new Request(`http://hub.internal/ws/order-path1?token=${upgradeToken}`, {
+    headers: { Upgrade: "websocket", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13" },
+  });
+}
 
 function publishRequest(secret) {
   return new Request("http://hub.internal/internal/broadcast", {
@@ -98,6 +117,40 @@ const WORKER_OPS = {
     expectedDigest ??= await crypto.subtle.digest("SHA-256", encoder.encode(env.BROADCAST_SECRET));
     const given = await crypto.subtle.digest("SHA-256", encoder.encode(env.BROADCAST_SECRET));
     if (!crypto.subtle.timingSafeEqual(given, expectedDigest)) throw new Error("bearer-once");
+  },
+  "verify-floor": async (env) => {
+    if ((await verifiedSub(await upgradeRequest(env), env.JWT_SECRET)) !== "k1") throw new Error("verify-floor");
+  },
+  "verify-hub": async (env) => {
+    await upgradeRequest(env);
+    if ((await verifyToken(upgradeToken, env)).userId !== "k1") throw new Error("verify-hub");
+  },
+  "verify-cached-key": async (env) => {
+    await upgradeRequest(env);
+    cachedKey ??= await crypto.subtle.importKey(
+      "raw",
+      encoder.encode(env.JWT_SECRET),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
+    await jwtVerify(upgradeToken, cachedKey, { algorithms: ["HS256"], clockTolerance: 5, requiredClaims: ["exp", "sub"] });
+  },
+  limiter: async (env) => {
+    await env.UPGRADES_PER_USER.limit({ key: "k1" });
+  },
+  "encode-connect": async () => {
+    encodeConnect({ room: "order-path1", userId: "k1", roles: ["kitchen"], exp: 1_900_000_000, needsGrant: false });
+  },
+  "floor-upgrade-worker": async (env, ctx) => {
+    upgradeEnv ??= { ...env, ROOMS: answeringRooms };
+    const res = await floorWorker.fetch(await upgradeRequest(env), upgradeEnv, ctx);
+    if (res.status !== 204) throw new Error(`floor-upgrade-worker: ${res.status}`);
+  },
+  "hub-upgrade-worker": async (env, ctx) => {
+    upgradeEnv ??= { ...env, ROOMS: answeringRooms };
+    const res = await app.fetch(await upgradeRequest(env), upgradeEnv, ctx);
+    if (res.status !== 204) throw new Error(`hub-upgrade-worker: ${res.status} ${await res.text()}`);
   },
   "json-parse": async () => {
     JSON.parse(BODY);
