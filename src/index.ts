@@ -31,7 +31,7 @@ function misconfigured(env: Env): Response | null {
 // This middleware never edits a response.
 app.use("*", async (c, next) => misconfigured(c.env) ?? (await next()));
 
-app.all("/ws/:room", handleUpgrade);
+app.all("/ws/:room", (c) => handleUpgrade(c.req.raw, c.env, c.req.param("room")));
 app.all("/ws/*", () => errorResponse(400, ErrorCode.invalidRoom, "unknown room name: see the room table in README.md"));
 // Answers, refusals included, are readable from any origin (see handleAccessCheck).
 app.use("/access/*", cors({ origin: "*", exposeHeaders: ["Retry-After"] }));
@@ -53,17 +53,18 @@ function pathOf(url: string): string {
   return url.slice(start, query === -1 ? undefined : query);
 }
 
+/** A room segment the router would hand on unchanged: nothing to decode, no further segment. */
+const PLAIN_UPGRADE_PATH = /^\/ws\/([A-Za-z0-9_-]+)$/;
+
 /**
- * Every backend publish takes the shortest way: the same checks as the internal API's (config,
- * rate limit, bearer secret) and the same handler, without the router's matching and middleware
- * chain (a few microseconds of each publish: bench/PROFILE-BARE.md, "Second pass").
+ * What the Worker answers past the router: every backend publish and every upgrade of a plain
+ * room name, the commonest requests by far, with the same checks (config, then the route's own)
+ * and the same handlers as the router's routes, without its matching and middleware chain (a few
+ * microseconds of each publish, about 25 of each upgrade: bench/PUBLISH-PATH.md).
  */
-async function publish(request: Request, env: Env): Promise<Response> {
+async function answerDirectly(env: Env, handle: () => Promise<Response>): Promise<Response> {
   try {
-    const refused = misconfigured(env);
-    if (refused) return refused;
-    await checkInternalCaller(request, env);
-    return await handleBroadcast(request, env);
+    return misconfigured(env) ?? (await handle());
   } catch (error) {
     return renderError(error as Error);
   }
@@ -71,7 +72,15 @@ async function publish(request: Request, env: Env): Promise<Response> {
 
 export default {
   fetch(request: Request, env: Env, ctx: ExecutionContext): Response | Promise<Response> {
-    if (request.method === "POST" && pathOf(request.url) === "/internal/broadcast") return publish(request, env);
+    const path = pathOf(request.url);
+    if (request.method === "POST" && path === "/internal/broadcast") {
+      return answerDirectly(env, async () => {
+        await checkInternalCaller(request, env);
+        return handleBroadcast(request, env);
+      });
+    }
+    const room = PLAIN_UPGRADE_PATH.exec(path)?.[1];
+    if (room !== undefined) return answerDirectly(env, () => handleUpgrade(request, env, room));
     return app.fetch(request, env, ctx);
   },
 } satisfies ExportedHandler<Env>;

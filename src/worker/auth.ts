@@ -45,11 +45,39 @@ function remoteJwks(url: string) {
   return jwks;
 }
 
-/** The token of a request: `Authorization: Bearer` first, then the `token` query parameter (browsers). */
-export function tokenOf(request: Request): string | null {
+/**
+ * The HMAC key of JWT_SECRET, imported once per isolate and secret rather than on every upgrade
+ * (the import was about half of a token check: bench/PUBLISH-PATH.md). A new secret (a rotation
+ * reaches a running isolate with new bindings) replaces it.
+ */
+let hmacKey: { secret: string; key: Promise<CryptoKey> } | null = null;
+
+function hmacKeyOf(secret: string): Promise<CryptoKey> {
+  if (hmacKey?.secret !== secret) {
+    const key = crypto.subtle.importKey(
+      "raw",
+      new TextEncoder().encode(secret),
+      { name: "HMAC", hash: "SHA-256" },
+      false,
+      ["verify"],
+    );
+    hmacKey = { secret, key };
+    // A failed import is not kept: the next upgrade tries again.
+    key.catch(() => {
+      if (hmacKey?.key === key) hmacKey = null;
+    });
+  }
+  return hmacKey.key;
+}
+
+/**
+ * The token of a request: `Authorization: Bearer` first, then the `token` query parameter
+ * (browsers). `url`: the request's URL, when the caller has parsed it already.
+ */
+export function tokenOf(request: Request, url?: URL): string | null {
   const header = request.headers.get("Authorization");
   if (header?.startsWith("Bearer ")) return header.slice(7).trim() || null;
-  return new URL(request.url).searchParams.get("token") || null;
+  return (url ?? new URL(request.url)).searchParams.get("token") || null;
 }
 
 export async function verifyToken(token: string, env: Env): Promise<VerifiedUser> {
@@ -68,7 +96,7 @@ export async function verifyToken(token: string, env: Env): Promise<VerifiedUser
   let payload: JWTPayload;
   try {
     if (alg === "HS256" && env.JWT_SECRET) {
-      ({ payload } = await jwtVerify(token, new TextEncoder().encode(env.JWT_SECRET), {
+      ({ payload } = await jwtVerify(token, await hmacKeyOf(env.JWT_SECRET), {
         ...options,
         algorithms: ["HS256"],
       }));

@@ -14,7 +14,7 @@ import { parseRoom } from "../room-policy";
 import { admit, forbiddenWithoutGrant, resumeOf } from "./admission";
 import { tokenOf } from "./auth";
 import { HttpError } from "./http-error";
-import { enforce, enforceIp } from "./rate-limits";
+import { clientIp, enforce, enforceIp } from "./rate-limits";
 import { readTextBody } from "./read-body";
 
 type HubContext = Context<{ Bindings: Env }>;
@@ -26,20 +26,23 @@ const FORWARDED_HEADERS = [
   "Sec-WebSocket-Extensions",
 ];
 
-export async function handleUpgrade(c: HubContext): Promise<Response> {
+/**
+ * GET /ws/{room}: the Worker answers it past the router (index.ts) when the room segment is plain,
+ * and through it otherwise; both end here. `roomName`: the path's room segment, decoded.
+ */
+export async function handleUpgrade(request: Request, env: Env, roomName: string): Promise<Response> {
   try {
-    return await upgrade(c);
+    return await upgrade(request, env, roomName);
   } catch (error) {
     if (error instanceof HttpError) {
-      const kind = parseRoom(c.req.param("room") ?? "")?.kind ?? "unknown";
-      recordMetric(c.env.METRICS, "upgrade_refused", { kind, code: error.code });
+      const kind = parseRoom(roomName)?.kind ?? "unknown";
+      recordMetric(env.METRICS, "upgrade_refused", { kind, code: error.code });
     }
     throw error;
   }
 }
 
-async function upgrade(c: HubContext): Promise<Response> {
-  const request = c.req.raw;
+async function upgrade(request: Request, env: Env, roomName: string): Promise<Response> {
   if (request.method !== "GET") {
     throw new HttpError(405, ErrorCode.methodNotAllowed, "open a room with GET and Upgrade: websocket", {
       Allow: "GET",
@@ -48,14 +51,15 @@ async function upgrade(c: HubContext): Promise<Response> {
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
     throw new HttpError(426, ErrorCode.upgradeRequired, "this endpoint only speaks WebSocket: send Upgrade: websocket");
   }
-  await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
-  const connect = await admit(c.env, c.req.param("room") ?? "", request.headers.get("Origin"), tokenOf(request));
-  Object.assign(connect, resumeOf(new URL(request.url)));
-  const stub = roomStub(c.env, connect.room);
+  await enforce(env, "UPGRADES_PER_IP", clientIp(request), "connection attempts from this address");
+  const url = new URL(request.url);
+  const connect = await admit(env, roomName, request.headers.get("Origin"), tokenOf(request, url));
+  Object.assign(connect, resumeOf(url));
+  const stub = roomStub(env, connect.room);
   // The per-user budget counts connections the hub accepts: a join the room would refuse for want
   // of a grant is refused before it spends any (the room checks the grant again as it accepts).
   if (connect.needsGrant && !(await stub.isGranted(connect.userId))) throw forbiddenWithoutGrant(connect.room);
-  await enforce(c.env, "UPGRADES_PER_USER", connect.userId, "connections for this user");
+  await enforce(env, "UPGRADES_PER_USER", connect.userId, "connections for this user");
   // Only the upgrade headers go on: the token stays in the Worker.
   const headers = new Headers({ Upgrade: "websocket", [CONNECT_HEADER]: encodeConnect(connect) });
   for (const name of FORWARDED_HEADERS) {

@@ -181,6 +181,76 @@ describe("tokens", () => {
     expect(await call(await signToken({ ...good, audience: "other" }))).toBe(401);
     expect(await call(await signToken({ sub: "u1", roles: ["kitchen"] }))).toBe(401);
   });
+
+  it("verifies with the secret the Worker has now: after a rotation the old one's tokens are refused", async () => {
+    const rotated = { ...env, JWT_SECRET: `rotated-${"r".repeat(40)}` };
+    const call = async (bindings: typeof env, token: string) => {
+      const res = await worker.fetch(
+        new Request(`https://hub.test/ws/restaurant-kitchen?token=${token}`, { headers: { Upgrade: "websocket" } }),
+        bindings,
+        {} as ExecutionContext,
+      );
+      res.webSocket?.accept();
+      res.webSocket?.close(1000);
+      return res.status;
+    };
+    const before = await signToken({ sub: "u1", roles: ["kitchen"] });
+    const after = await signToken({ sub: "u1", roles: ["kitchen"], secret: rotated.JWT_SECRET });
+    // In turn, so that each check follows one with the other secret.
+    const statuses = [];
+    for (const [bindings, token] of [
+      [env, before],
+      [rotated, after],
+      [rotated, before],
+      [env, after],
+      [env, before],
+    ] as const) {
+      statuses.push(await call(bindings, token));
+    }
+    expect(statuses).toEqual([101, 101, 401, 401, 101]);
+  });
+});
+
+describe("the Worker's shortcut for upgrades", () => {
+  // A room segment with a percent-escape goes through the router, which decodes it; a plain one
+  // is answered past the router. Both must be the same upgrade.
+  const escaped = (room: string) => room.replace("-", "%2D");
+
+  it("admits the same socket to the same room whether the name is plain or escaped", async () => {
+    const room = `order-${uniqueId()}`;
+    const token = await tokenFor("staff-1", ["staff"]);
+    const plain = await join(room, token);
+    const routed = await join(escaped(room), token);
+    for (const socket of [plain, routed]) {
+      expect(socket.frames[0]).toMatchObject({ event: "joined", room, data: { room, userId: "staff-1", seq: 0 } });
+    }
+    expect((routed.frames[0]?.data as { epoch: string }).epoch).toBe((plain.frames[0]?.data as { epoch: string }).epoch);
+  });
+
+  it("refuses exactly as the router does: status, error body and Allow header", async () => {
+    const room = `order-${uniqueId()}`;
+    const kitchen = await tokenFor("k1", ["kitchen"]);
+    const customer = await tokenFor("c1", ["customer"]);
+    const requests: [string, RequestInit, string?][] = [
+      ["GET", {}],
+      ["POST", { method: "POST", headers: { Upgrade: "websocket" } }],
+      ["no token", { headers: { Upgrade: "websocket" } }],
+      ["bad token", { headers: { Upgrade: "websocket" } }, "not-a-jwt"],
+      ["no grant", { headers: { Upgrade: "websocket" } }, customer],
+      ["bad since", { headers: { Upgrade: "websocket" } }, `${kitchen}&since=0x10&epoch=e`],
+    ];
+    for (const [what, init, token] of requests) {
+      const query = token ? `?token=${token}` : "";
+      const [plain, routed] = await Promise.all(
+        [room, escaped(room)].map(async (name) => {
+          const res = await hubFetch(`/ws/${name}${query}`, init);
+          return { status: res.status, allow: res.headers.get("Allow"), body: await res.json() };
+        }),
+      );
+      expect(plain.status, what).toBeGreaterThanOrEqual(400);
+      expect(routed, what).toEqual(plain);
+    }
+  });
 });
 
 describe("Origin", () => {
