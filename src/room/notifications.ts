@@ -46,8 +46,9 @@ export const notifications: RoomFeature = {
   },
 
   onJoin(room, ws, _state, resumed) {
-    // A resumed client already has them from the replay; a fresh one gets every unread one.
-    if (resumed) return;
+    // A resumed client already has them from the replay; a fresh one gets every unread one. A room
+    // that never published an event has none (each notification is an event, with its seq).
+    if (resumed || room.history.seq === 0) return;
     for (const frame of unreadFrames(room)) room.send(ws, frame);
   },
 

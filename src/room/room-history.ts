@@ -85,6 +85,12 @@ export class RoomHistory {
     if (storage.kv.get("epoch") === undefined) storage.kv.put("epoch", newEpoch());
   }
 
+  /** The log was just created (`migrate` on new storage): nothing is stored, so nothing is read. */
+  startedEmpty(): void {
+    this.state = { seq: 0, count: 0, bytes: 0 };
+    this.keys = new Map();
+  }
+
   /** Drawn once per log and never changed, so read from storage once per wake-up. */
   get epoch(): string {
     this.epochCache ??= this.storage.kv.get("epoch") as string;

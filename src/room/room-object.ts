@@ -102,6 +102,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     if (fresh) this.alarms.storageIsNew();
     RoomGrants.migrate(storage.sql, fresh);
     RoomHistory.migrate(storage, fresh);
+    // A first join then reads none of the rows it knows are not there (seq, sizes, keys).
+    if (fresh) this.log.startedEmpty();
     WebhookOutbox.migrate(storage.sql);
     // Only this kind's features: the room's kind comes with its name, and never changes.
     for (const feature of this.features) feature.migrate?.(storage, fresh);
