@@ -37,7 +37,10 @@ const Key = {
   schema: "schema",
   /** Random id of this object's storage: versions compare only within one epoch. */
   epoch: "epoch",
-  /** Counts changes: the version of pushes, and the order of path changes. */
+  /**
+   * Counts changes: the version of pushes, and the order of path changes. Stored when a version is
+   * shown (a push, a read), not on every change: see `change`.
+   */
   change: "change",
   /** Something changed since the last push. */
   dirty: "dirty",
@@ -57,6 +60,8 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   private readonly staleAfter: number;
   private readonly kv: WriteThroughKv;
   private readonly alarms: AlarmSchedule;
+  /** Changes since the stored `change`, which no push or read has shown yet. */
+  private unshownChanges = 0;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -69,6 +74,9 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
       kv.put(Key.schema, SCHEMA_VERSION);
     }
     this.kv = kv;
+    // Changes this object counted before it was evicted and never showed: the next version shown
+    // must still be new (`dirty` is stored with every change).
+    if (kv.get(Key.dirty) === true) this.unshownChanges = 1;
     this.alarms = new AlarmSchedule(ctx.storage);
     this.store = new PresenceStore(sql);
   }
@@ -190,8 +198,22 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
 
   // ----- state -----------------------------------------------------------------------------------
 
+  /**
+   * The version: every change counts one, in memory; the count is stored when a version is shown,
+   * so a report writes its rows and no counter. Versions shown only ever grow, across evictions too.
+   */
   private get change(): number {
-    return this.kv.get<number>(Key.change) ?? 0;
+    return (this.kv.get<number>(Key.change) ?? 0) + this.unshownChanges;
+  }
+
+  /** The version to show now, stored first so that no later one can be lower. */
+  private showChange(): number {
+    const version = this.change;
+    if (this.unshownChanges > 0) {
+      this.kv.put(Key.change, version);
+      this.unshownChanges = 0;
+    }
+    return version;
   }
 
   private get pushAfter(): number {
@@ -206,7 +228,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   /** Counts a change: marks a push due and makes sure a sweep is coming. */
   private changed(): void {
     const { kv } = this;
-    kv.put(Key.change, this.change + 1);
+    this.unshownChanges++;
     kv.put(Key.dirty, true);
     if (kv.get(Key.sweepAt) === undefined && this.store.connectionCount() > 0) {
       kv.put(Key.sweepAt, Date.now() + sweepEveryMs(this.staleAfter));
@@ -216,7 +238,7 @@ export class PresenceObject extends DurableObject<Env> implements PresenceApi {
   private snapshot(): LiveUsersPush {
     return {
       epoch: this.kv.get<string>(Key.epoch) as string,
-      version: this.change,
+      version: this.showChange(),
       update: this.store.liveUsers(),
     };
   }

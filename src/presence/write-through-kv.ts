@@ -1,7 +1,8 @@
 /**
  * The presence object's small state (counters, flags, times) read from memory: every report
  * reads several keys, and only this object writes them, so a copy kept beside the synchronous KV
- * storage is exact. Writes go to storage at once (the copy is gone with the object, storage is not).
+ * storage is exact. Writes go to storage at once (the copy is gone with the object, storage is not),
+ * except those that would store what is there already.
  */
 export class WriteThroughKv {
   private readonly copy = new Map<string, unknown>();
@@ -13,7 +14,9 @@ export class WriteThroughKv {
     return this.copy.get(key) as T | undefined;
   }
 
+  /** Stores `value`; a number, string or boolean the key already holds is not written again. */
   put(key: string, value: unknown): void {
+    if (typeof value !== "object" && this.copy.has(key) && this.copy.get(key) === value) return;
     this.kv.put(key, value);
     this.copy.set(key, value);
   }

@@ -451,6 +451,21 @@ describe("the presence object's snapshots", () => {
     expect(userIn(update, user)?.connections).toBe(1);
   });
 
+  it("shows a higher version after an eviction, also for a change nothing showed before it", async () => {
+    const first = await presence().liveUsers();
+    await presence().reportUser({ userId: uniqueId(), version: 1, connections: [connection(uniqueId(), "/a")] });
+    // Evicted before any push or read showed that change's version.
+    await evictIfRunning(presence());
+    const second = await presence().liveUsers();
+    expect(second.epoch).toBe(first.epoch);
+    expect(second.version).toBeGreaterThan(first.version);
+    await presence().reportUser({ userId: uniqueId(), version: 1, connections: [connection(uniqueId(), "/b")] });
+    const third = await presence().liveUsers();
+    expect(third.version).toBeGreaterThan(second.version);
+    await evictIfRunning(presence());
+    expect((await presence().liveUsers()).version).toBeGreaterThanOrEqual(third.version);
+  });
+
   it("drops connections whose personal room has no such socket at the next sweep", async () => {
     const user = uniqueId();
     const past = Date.now() - STALE_AFTER_MS - 1_000;
