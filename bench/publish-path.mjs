@@ -54,9 +54,19 @@ const OPS = [
   ["limiter", "one limit() of the per-user connection budget (bench/workers/rate-limiter.mjs)"],
   ["encode-connect", "encodeConnect of F's connect request"],
   [
-    "floor-upgrade-worker",
-    "the floor's Worker for one upgrade, without the object (the room answers at once)",
+    "hub-room-accept",
+    "the hub's room accepting one upgrade as its Worker hands it on (F: 2,000 kitchen displays per room), over the stub",
   ],
+  ["floor-room-accept", "the floor's room accepting one upgrade the same way"],
+  [
+    "hub-personal-accept",
+    "the hub's personal room accepting its user's first socket (F2: a new room each, its database, its presence report)",
+  ],
+  ["floor-personal-accept", "the floor's room the same way: a new object each"],
+  ["probe-accept-none", "the floor's accept again, in a probe object (the next two add one piece of the hub's each)"],
+  ["probe-accept-tags", "the floor's accept with the hub's one tag per socket (its user)"],
+  ["probe-accept-attachment", "the floor's accept with an attachment the size of the hub's"],
+  ["floor-upgrade-worker", "the floor's Worker for one upgrade, without the object (the room answers at once)"],
   [
     "hub-upgrade-worker",
     "the hub's Worker for one upgrade (F's: a kitchen display into an order room), without the object",

@@ -186,6 +186,12 @@ export function analysisSection(r) {
         `${id} ${num(storm(id, HUB) / 1000, 2)} against ${num(storm(id, FLOOR) / 1000, 2)} ms per connection (${x(storm(id, HUB), storm(id, FLOOR))})`,
       );
     }
+    if (ran(HUB, "F2") && ran(FLOOR, "F2") && ran(FLOOR_ROW, "F2")) {
+      const [hub, floor, withAlarm] = [HUB, FLOOR, FLOOR_ROW].map((t) => storm("F2", t));
+      rows.push(
+        `F2 against the floor setting one alarm per join (the one write a personal room's first join cannot do without: it creates the room's database), ${num(withAlarm / 1000, 2)} ms per connection: the hub ${x(hub, withAlarm)} of it; that write alone is ${x(withAlarm, floor)} the floor`,
+      );
+    }
     const peer = ["A", "C", "D"]
       .filter((id) => ran(PEER, id) && ran(FLOOR, id))
       .map((id) => {

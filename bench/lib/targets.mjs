@@ -4,7 +4,8 @@
  * - `hub-bare`: the hub's production bundle (`wrangler deploy --dry-run`) on bare `workerd serve`
  *   with a generated config (bare-workerd.mjs): the stand-in for production, the headline.
  * - `floor-bare`: the runtime's floor, a naive room object (bench/workers/floor), on the same workerd.
- * - `floor-row-bare`: the floor writing one SQLite row per publish (D only): D's goal, measured.
+ * - `floor-row-bare`: the floor writing one SQLite row per publish and setting one alarm per
+ *   accepted socket (D and F2 only): D's goal measured, and what F2's first joins must store.
  * - `partyserver-bare`: the same-runtime peer, a room on the npm partyserver package
  *   (bench/workers/partyserver), on the same workerd.
  * - `hub-workerd`: the hub under `wrangler dev`, reached on the user workerd's own port; wrangler's
@@ -45,9 +46,9 @@ export const TARGETS = {
     kind: "hub",
     runtime: "bare",
     worker: "floorRow",
-    // Only D's goal counts a row per publish; elsewhere it is the floor.
-    workloads: ["D"],
-    label: "floor writing one SQLite row per publish (bench/workers/floor-row) on bare workerd",
+    // Only D's goal counts a row per publish; F2's joins each create a room's storage. Elsewhere it is the floor.
+    workloads: ["D", "F2"],
+    label: "floor writing one SQLite row per publish, one alarm per join (bench/workers/floor-row) on bare workerd",
   },
   "partyserver-bare": {
     kind: "hub",

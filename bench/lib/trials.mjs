@@ -20,7 +20,7 @@ export const SIO = "socketio";
 export const NAMES = {
   "hub-bare": "hub, bare workerd",
   "floor-bare": "floor, bare workerd",
-  "floor-row-bare": "floor + one row per publish, bare workerd",
+  "floor-row-bare": "floor + a row per publish, an alarm per join, bare workerd",
   "partyserver-bare": "partyserver, bare workerd",
   "hub-workerd": "hub, wrangler dev (workerd port)",
   "hub-wrangler": "hub, wrangler dev (its port)",

@@ -13,8 +13,10 @@
  *   No storage at all: no history, no idempotency, no seq.
  *
  * With `FLOOR_ROW = "1"` (../floor-row/wrangler.toml, the `floor-row-bare` target) the object also
- * writes each frame as one SQLite row before sending it: the floor plus the one row per publish the
- * hub's history writes, nothing else.
+ * keeps the one durable promise of each kind the hub must keep: it writes each frame as one SQLite
+ * row before sending it (the row per publish of the hub's history), and sets one alarm per accepted
+ * socket (the hub's token-expiry alarm: the one write a personal room's first join cannot do
+ * without, which creates the object's database). Nothing else.
  */
 import { DurableObject } from "cloudflare:workers";
 import { refused, verifiedSub } from "../verify-token.mjs";
@@ -30,6 +32,8 @@ export class FloorRoom extends DurableObject {
   fetch(request) {
     const [client, server] = Object.values(new WebSocketPair());
     this.ctx.acceptWebSocket(server);
+    // An hour on: the bench's tokens expire after it, so it never fires in a trial.
+    if (this.env.FLOOR_ROW === "1") this.ctx.storage.setAlarm(Date.now() + 3_600_000);
     const userId = request.headers.get("X-User");
     server.send(JSON.stringify({ event: "joined", room: this.ctx.id.name, data: { userId } }));
     return new Response(null, { status: 101, webSocket: client });
@@ -49,6 +53,8 @@ export class FloorRoom extends DurableObject {
   }
 
   webSocketMessage() {}
+
+  alarm() {}
 }
 
 export default {

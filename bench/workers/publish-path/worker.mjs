@@ -13,20 +13,21 @@
  * (history row, frame, bookkeeping; no sockets), `floor-room` the floor's (the socket list).
  */
 import { DurableObject } from "cloudflare:workers";
-import { signToken } from "../../../src/sign-token.mjs";
+import { jwtVerify } from "jose";
 import app from "../../../src/index.ts";
+import { CONNECT_HEADER, encodeConnect } from "../../../src/room/connect-request.ts";
+import { signToken } from "../../../src/sign-token.mjs";
 import floorWorker from "../floor/worker.mjs";
 import { verifiedSub } from "../verify-token.mjs";
-import { jwtVerify } from "jose";
-import { encodeConnect } from "../../../src/room/connect-request.ts";
 
 export { PresenceObject } from "../../../src/presence/presence-object.ts";
+export { FloorRoom } from "../floor/worker.mjs";
 
 import { HISTORY } from "../../../src/protocol.ts";
 import { RoomHistory } from "../../../src/room/room-history.ts";
 import { RoomObject } from "../../../src/room/room-object.ts";
-import { validateBroadcast } from "../../../src/worker/broadcast-route.ts";
 import { verifyToken } from "../../../src/worker/auth.ts";
+import { validateBroadcast } from "../../../src/worker/broadcast-route.ts";
 import { secretMatches } from "../../../src/worker/internal-auth.ts";
 import { readJsonBody } from "../../../src/worker/read-body.ts";
 
@@ -52,6 +53,27 @@ let upgradeToken = null;
 const answeringRooms = { getByName: () => ({ fetch: async () => new Response(null, { status: 204 }) }) };
 let upgradeEnv = null;
 let cachedKey = null;
+/** Accepts so far: F's ops put 2,000 sockets in a room, then start the next room. */
+let accepts = 0;
+const UPGRADE_HEADERS = {
+  Upgrade: "websocket",
+  "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+  "Sec-WebSocket-Version": "13",
+};
+
+/** One upgrade into `stub` as a Worker hands it on; the client end is dropped unaccepted. */
+async function acceptInto(stub, headers) {
+  const res = await stub.fetch(
+    new Request("https://room.internal/connect", { headers: { ...UPGRADE_HEADERS, ...headers } }),
+  );
+  if (res.status !== 101) throw new Error(`accept: ${res.status} ${await res.text()}`);
+}
+
+/** What the hub's Worker hands its room for F's sockets (kitchen displays) and F2's (customers at home). */
+function hubConnect(room, userId, roles) {
+  const exp = Math.floor(Date.now() / 1000) + 3600;
+  return { [CONNECT_HEADER]: encodeConnect({ room, userId, roles, exp, needsGrant: false }) };
+}
 
 async function upgradeRequest(env) {
   upgradeToken ??= await signToken(env.JWT_SECRET, { sub: "k1", roles: ["kitchen"], expiresIn: 3600 });
@@ -134,13 +156,46 @@ const WORKER_OPS = {
       false,
       ["verify"],
     );
-    await jwtVerify(upgradeToken, cachedKey, { algorithms: ["HS256"], clockTolerance: 5, requiredClaims: ["exp", "sub"] });
+    await jwtVerify(upgradeToken, cachedKey, {
+      algorithms: ["HS256"],
+      clockTolerance: 5,
+      requiredClaims: ["exp", "sub"],
+    });
   },
   limiter: async (env) => {
     await env.UPGRADES_PER_USER.limit({ key: "k1" });
   },
   "encode-connect": async () => {
     encodeConnect({ room: "order-path1", userId: "k1", roles: ["kitchen"], exp: 1_900_000_000, needsGrant: false });
+  },
+  "hub-room-accept": async (env) => {
+    const room = `order-accept-${Math.floor(accepts / 2_000)}`;
+    await acceptInto(env.ROOMS.getByName(room), hubConnect(room, `k${accepts++}`, ["kitchen"]));
+  },
+  "floor-room-accept": async (env) => {
+    await acceptInto(env.FLOORS.getByName(`order-accept-${Math.floor(accepts / 2_000)}`), {
+      "X-User": `k${accepts++}`,
+    });
+  },
+  "hub-personal-accept": async (env) => {
+    const userId = `p${accepts++}`;
+    await acceptInto(env.ROOMS.getByName(`user-${userId}`), hubConnect(`user-${userId}`, userId, ["customer"]));
+  },
+  "floor-personal-accept": async (env) => {
+    const userId = `p${accepts++}`;
+    await acceptInto(env.FLOORS.getByName(`user-${userId}`), { "X-User": userId });
+  },
+  "probe-accept-tags": async (env) => {
+    const stub = env.PROBES.getByName(`order-accept-${Math.floor(accepts / 2_000)}`);
+    await acceptInto(stub, { "X-User": `k${accepts++}`, "X-Probe": "tags" });
+  },
+  "probe-accept-attachment": async (env) => {
+    const stub = env.PROBES.getByName(`order-accept-${Math.floor(accepts / 2_000)}`);
+    await acceptInto(stub, { "X-User": `k${accepts++}`, "X-Probe": "attachment" });
+  },
+  "probe-accept-none": async (env) => {
+    const stub = env.PROBES.getByName(`order-accept-${Math.floor(accepts / 2_000)}`);
+    await acceptInto(stub, { "X-User": `k${accepts++}`, "X-Probe": "" });
   },
   "floor-upgrade-worker": async (env, ctx) => {
     upgradeEnv ??= { ...env, ROOMS: answeringRooms };
@@ -240,6 +295,21 @@ export class NoopRoom extends DurableObject {
       for (const ws of this.ctx.getWebSockets()) ws.send(frame);
     }
     return n;
+  }
+}
+
+/** The floor's accept with one of the hub's pieces added (`X-Probe`: tags, attachment, both). */
+export class AcceptProbe extends DurableObject {
+  fetch(request) {
+    const [client, server] = Object.values(new WebSocketPair());
+    const probe = request.headers.get("X-Probe") ?? "";
+    const userId = request.headers.get("X-User");
+    this.ctx.acceptWebSocket(server, probe.includes("tags") ? [`u:${userId}`] : []);
+    if (probe.includes("attachment")) {
+      server.serializeAttachment({ u: userId, r: ["kitchen"], e: 1_900_000_000, c: "0123456789abcdef", t: Date.now() });
+    }
+    server.send(JSON.stringify({ event: "joined", room: this.ctx.id.name, data: { userId } }));
+    return new Response(null, { status: 101, webSocket: client });
   }
 }
 
