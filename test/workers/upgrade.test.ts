@@ -4,6 +4,18 @@ import { describe, expect, it } from "vitest";
 import worker from "../../src/index";
 import { ALLOWED_ORIGIN, errorOf, hubFetch, join, joinedOf, signToken, tokenFor, uniqueId, upgrade } from "./helpers";
 
+/** The status of an upgrade to the kitchen room through the Worker with `bindings`; a socket is closed at once. */
+async function kitchenUpgradeStatus(bindings: typeof env, token: string): Promise<number> {
+  const res = await worker.fetch(
+    new Request(`https://hub.test/ws/restaurant-kitchen?token=${token}`, { headers: { Upgrade: "websocket" } }),
+    bindings,
+    {} as ExecutionContext,
+  );
+  res.webSocket?.accept();
+  res.webSocket?.close(1000);
+  return res.status;
+}
+
 describe("upgrade status codes", () => {
   it("answers 426 to a plain GET", async () => {
     const res = await hubFetch("/ws/restaurant-kitchen");
@@ -165,16 +177,7 @@ describe("tokens", () => {
 
   it("checks issuer and audience when they are configured", async () => {
     const strict = { ...env, JWT_ISSUER: "https://auth.roomcast.test", JWT_AUDIENCE: "roomcast" };
-    const call = async (token: string) => {
-      const res = await worker.fetch(
-        new Request(`https://hub.test/ws/restaurant-kitchen?token=${token}`, { headers: { Upgrade: "websocket" } }),
-        strict,
-        {} as ExecutionContext,
-      );
-      res.webSocket?.accept();
-      res.webSocket?.close(1000);
-      return res.status;
-    };
+    const call = (token: string) => kitchenUpgradeStatus(strict, token);
     const good = { sub: "u1", roles: ["kitchen"], issuer: "https://auth.roomcast.test", audience: "roomcast" };
     expect(await call(await signToken(good))).toBe(101);
     expect(await call(await signToken({ ...good, issuer: "https://evil.test" }))).toBe(401);
@@ -184,16 +187,6 @@ describe("tokens", () => {
 
   it("verifies with the secret the Worker has now: after a rotation the old one's tokens are refused", async () => {
     const rotated = { ...env, JWT_SECRET: `rotated-${"r".repeat(40)}` };
-    const call = async (bindings: typeof env, token: string) => {
-      const res = await worker.fetch(
-        new Request(`https://hub.test/ws/restaurant-kitchen?token=${token}`, { headers: { Upgrade: "websocket" } }),
-        bindings,
-        {} as ExecutionContext,
-      );
-      res.webSocket?.accept();
-      res.webSocket?.close(1000);
-      return res.status;
-    };
     const before = await signToken({ sub: "u1", roles: ["kitchen"] });
     const after = await signToken({ sub: "u1", roles: ["kitchen"], secret: rotated.JWT_SECRET });
     // In turn, so that each check follows one with the other secret.
@@ -205,7 +198,7 @@ describe("tokens", () => {
       [env, after],
       [env, before],
     ] as const) {
-      statuses.push(await call(bindings, token));
+      statuses.push(await kitchenUpgradeStatus(bindings, token));
     }
     expect(statuses).toEqual([101, 101, 401, 401, 101]);
   });
