@@ -6,7 +6,7 @@ import type { MiddlewareHandler } from "hono";
 import type { Env } from "../env";
 import { ErrorCode } from "../protocol";
 import { HttpError } from "./http-error";
-import { clientIp, enforce } from "./rate-limits";
+import { enforceIp } from "./rate-limits";
 
 /**
  * Whether `given` is `expected`, in a time that depends on `expected`'s length only: the loop
@@ -27,7 +27,7 @@ export function secretMatches(given: string, expected: string): boolean {
  * before the secret, so that guessing it is limited too), 401 without the bearer secret.
  */
 export async function checkInternalCaller(request: Request, env: Env): Promise<void> {
-  await enforce(env, "INTERNAL_PER_IP", clientIp(request), "internal API calls from this address");
+  await enforceIp(request, env, "INTERNAL_PER_IP", "internal API calls from this address");
   const header = request.headers.get("Authorization") ?? "";
   const given = header.startsWith("Bearer ") ? header.slice(7) : "";
   if (!given || !secretMatches(given, env.BROADCAST_SECRET ?? "")) {

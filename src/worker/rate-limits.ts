@@ -7,7 +7,6 @@
  * without it, or from loopback (local development, benchmarks), are not limited per IP; they are
  * still limited per user.
  */
-import type { Context } from "hono";
 import type { Env } from "../env";
 import { ErrorCode } from "../protocol";
 import { HttpError } from "./http-error";
@@ -19,7 +18,7 @@ export const LIMIT_PERIOD_SECONDS = 10;
 
 const LOOPBACK = /^(127\.|::1$|::ffff:127\.)/;
 
-export function clientIp(request: Request): string | null {
+function clientIp(request: Request): string | null {
   const ip = request.headers.get("CF-Connecting-IP");
   return ip && !LOOPBACK.test(ip) ? ip : null;
 }
@@ -41,6 +40,12 @@ export async function enforce(env: Env, limiter: Limiter, key: string | null, wh
   }
 }
 
-export function enforceIp(c: Context<{ Bindings: Env }>, limiter: "UPGRADES_PER_IP" | "INTERNAL_PER_IP", what: string) {
-  return enforce(c.env, limiter, clientIp(c.req.raw), what);
+/** `enforce` keyed on the request's client address (see clientIp): the upgrade, access and internal routes. */
+export function enforceIp(
+  request: Request,
+  env: Env,
+  limiter: "UPGRADES_PER_IP" | "INTERNAL_PER_IP",
+  what: string,
+): Promise<void> {
+  return enforce(env, limiter, clientIp(request), what);
 }

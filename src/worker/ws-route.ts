@@ -14,7 +14,7 @@ import { parseRoom } from "../room-policy";
 import { admit, forbiddenWithoutGrant, resumeOf } from "./admission";
 import { tokenOf } from "./auth";
 import { HttpError } from "./http-error";
-import { clientIp, enforce, enforceIp } from "./rate-limits";
+import { enforce, enforceIp } from "./rate-limits";
 import { readTextBody } from "./read-body";
 
 type HubContext = Context<{ Bindings: Env }>;
@@ -51,7 +51,7 @@ async function upgrade(request: Request, env: Env, roomName: string): Promise<Re
   if (request.headers.get("Upgrade")?.toLowerCase() !== "websocket") {
     throw new HttpError(426, ErrorCode.upgradeRequired, "this endpoint only speaks WebSocket: send Upgrade: websocket");
   }
-  await enforce(env, "UPGRADES_PER_IP", clientIp(request), "connection attempts from this address");
+  await enforceIp(request, env, "UPGRADES_PER_IP", "connection attempts from this address");
   const url = new URL(request.url);
   const connect = await admit(env, roomName, request.headers.get("Origin"), tokenOf(request, url));
   Object.assign(connect, resumeOf(url));
@@ -77,7 +77,7 @@ async function upgrade(request: Request, env: Env, roomName: string): Promise<Re
  * allows.
  */
 export async function handleAccessCheck(c: HubContext): Promise<Response> {
-  await enforceIp(c, "UPGRADES_PER_IP", "connection attempts from this address");
+  await enforceIp(c.req.raw, c.env, "UPGRADES_PER_IP", "connection attempts from this address");
   const origin = c.req.header("Origin") ?? null;
   const token = (await readTextBody(c.req.raw, 8 * 1024)).trim() || tokenOf(c.req.raw);
   const connect = await admit(c.env, c.req.param("room") ?? "", origin, token);
