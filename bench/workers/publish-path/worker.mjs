@@ -69,6 +69,17 @@ async function acceptInto(stub, headers) {
   if (res.status !== 101) throw new Error(`accept: ${res.status} ${await res.text()}`);
 }
 
+/** The next socket of F's big rooms: 2,000 per room, then the next room. */
+function nextBigRoomSocket() {
+  return { room: `order-accept-${Math.floor(accepts / 2_000)}`, userId: `k${accepts++}` };
+}
+
+/** The floor's accept in a probe object, with the hub's piece `probe` added (see AcceptProbe). */
+async function probeAccept(env, probe) {
+  const { room, userId } = nextBigRoomSocket();
+  await acceptInto(env.PROBES.getByName(room), { "X-User": userId, "X-Probe": probe });
+}
+
 /** What the hub's Worker hands its room for F's sockets (kitchen displays) and F2's (customers at home). */
 function hubConnect(room, userId, roles) {
   const exp = Math.floor(Date.now() / 1000) + 3600;
@@ -77,9 +88,7 @@ function hubConnect(room, userId, roles) {
 
 async function upgradeRequest(env) {
   upgradeToken ??= await signToken(env.JWT_SECRET, { sub: "k1", roles: ["kitchen"], expiresIn: 3600 });
-  return new Request(`http://hub.internal/ws/order-path1?token=${upgradeToken}`, {
-    headers: { Upgrade: "websocket", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13" },
-  });
+  return new Request(`http://hub.internal/ws/order-path1?token=${upgradeToken}`, { headers: UPGRADE_HEADERS });
 }
 
 function publishRequest(secret) {
@@ -169,13 +178,12 @@ const WORKER_OPS = {
     encodeConnect({ room: "order-path1", userId: "k1", roles: ["kitchen"], exp: 1_900_000_000, needsGrant: false });
   },
   "hub-room-accept": async (env) => {
-    const room = `order-accept-${Math.floor(accepts / 2_000)}`;
-    await acceptInto(env.ROOMS.getByName(room), hubConnect(room, `k${accepts++}`, ["kitchen"]));
+    const { room, userId } = nextBigRoomSocket();
+    await acceptInto(env.ROOMS.getByName(room), hubConnect(room, userId, ["kitchen"]));
   },
   "floor-room-accept": async (env) => {
-    await acceptInto(env.FLOORS.getByName(`order-accept-${Math.floor(accepts / 2_000)}`), {
-      "X-User": `k${accepts++}`,
-    });
+    const { room, userId } = nextBigRoomSocket();
+    await acceptInto(env.FLOORS.getByName(room), { "X-User": userId });
   },
   "hub-personal-accept": async (env) => {
     const userId = `p${accepts++}`;
@@ -185,18 +193,9 @@ const WORKER_OPS = {
     const userId = `p${accepts++}`;
     await acceptInto(env.FLOORS.getByName(`user-${userId}`), { "X-User": userId });
   },
-  "probe-accept-tags": async (env) => {
-    const stub = env.PROBES.getByName(`order-accept-${Math.floor(accepts / 2_000)}`);
-    await acceptInto(stub, { "X-User": `k${accepts++}`, "X-Probe": "tags" });
-  },
-  "probe-accept-attachment": async (env) => {
-    const stub = env.PROBES.getByName(`order-accept-${Math.floor(accepts / 2_000)}`);
-    await acceptInto(stub, { "X-User": `k${accepts++}`, "X-Probe": "attachment" });
-  },
-  "probe-accept-none": async (env) => {
-    const stub = env.PROBES.getByName(`order-accept-${Math.floor(accepts / 2_000)}`);
-    await acceptInto(stub, { "X-User": `k${accepts++}`, "X-Probe": "" });
-  },
+  "probe-accept-tags": (env) => probeAccept(env, "tags"),
+  "probe-accept-attachment": (env) => probeAccept(env, "attachment"),
+  "probe-accept-none": (env) => probeAccept(env, ""),
   "floor-upgrade-worker": async (env, ctx) => {
     upgradeEnv ??= { ...env, ROOMS: answeringRooms };
     const res = await floorWorker.fetch(await upgradeRequest(env), upgradeEnv, ctx);
@@ -298,7 +297,7 @@ export class NoopRoom extends DurableObject {
   }
 }
 
-/** The floor's accept with one of the hub's pieces added (`X-Probe`: tags, attachment, both). */
+/** The floor's accept with one of the hub's pieces added (`X-Probe`: "tags" or "attachment"; "" for none). */
 export class AcceptProbe extends DurableObject {
   fetch(request) {
     const [client, server] = Object.values(new WebSocketPair());
