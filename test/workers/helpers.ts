@@ -2,7 +2,7 @@
  * Shared helpers of the Workers tests: tokens, sockets, frames and internal API calls against the
  * real Worker (`exports.default`) and its Durable Objects.
  */
-import { env } from "cloudflare:test";
+import { env, runInDurableObject } from "cloudflare:test";
 import { exports } from "cloudflare:workers";
 import { signToken as sign } from "../../src/sign-token.mjs";
 import { waitForFrames, waitUntil } from "../support/wait";
@@ -176,6 +176,16 @@ export function broadcast(rooms: string[], event: string, data: unknown) {
 
 export function orderStatus(orderId: string, status = "preparing") {
   return { orderId, status, updatedAt: new Date().toISOString() };
+}
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Moves everything a room stored `days` into the past (its events and grants), as if it had been idle that long. */
+export function ageRoom(room: string, days: number) {
+  return runInDurableObject(env.ROOMS.getByName(room), (_, state) => {
+    state.storage.sql.exec("UPDATE events SET ts = ts - ?", days * DAY_MS);
+    state.storage.sql.exec("UPDATE grants SET granted_at = granted_at - ?", days * DAY_MS);
+  });
 }
 
 export function uniqueId(): string {

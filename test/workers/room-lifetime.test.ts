@@ -1,12 +1,13 @@
 /**
  * Idle rooms clean up after themselves: an order room's storage is deleted 30 days after its
- * last activity (the lifetime is shortened here by ageing what the room stored), and a client
+ * last activity (the lifetime is shortened here by ageing what the room stored, `ageRoom`), and a client
  * that comes back afterwards is told the history is gone.
  */
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { ROOM_KINDS } from "../../src/room-policy";
 import {
+  ageRoom,
   broadcast,
   internal,
   join,
@@ -20,14 +21,6 @@ import {
 
 const DAY = 24 * 60 * 60 * 1000;
 const ORDER_LIFETIME = ROOM_KINDS.order.idleDays * DAY;
-
-/** Moves everything the room stored `days` into the past, as if it had been idle that long. */
-function age(room: string, days: number) {
-  return runInDurableObject(env.ROOMS.getByName(room), (_, state) => {
-    state.storage.sql.exec("UPDATE events SET ts = ts - ?", days * DAY);
-    state.storage.sql.exec("UPDATE grants SET granted_at = granted_at - ?", days * DAY);
-  });
-}
 
 function storedTables(room: string) {
   return runInDurableObject(env.ROOMS.getByName(room), (_, state) =>
@@ -55,7 +48,7 @@ describe("room lifetime", () => {
     await broadcast([room], "order-status-updated", orderStatus("1", "done"));
     first.ws.close(1000);
 
-    await age(room, ROOM_KINDS.order.idleDays + 1);
+    await ageRoom(room, ROOM_KINDS.order.idleDays + 1);
     expect(await runDurableObjectAlarm(env.ROOMS.getByName(room))).toBe(true);
     expect(await storedTables(room)).toEqual([]);
     expect(await alarmOf(room)).toBeNull();
@@ -70,7 +63,7 @@ describe("room lifetime", () => {
   it("keeps a room active within its lifetime, and wakes again a lifetime after its last activity", async () => {
     const room = `order-${uniqueId()}`;
     await broadcast([room], "order-status-updated", orderStatus("1", "ready"));
-    await age(room, 10);
+    await ageRoom(room, 10);
     expect(await runDurableObjectAlarm(env.ROOMS.getByName(room))).toBe(true);
     expect(await storedTables(room)).toContain("events");
     const next = await alarmOf(room);
@@ -82,7 +75,7 @@ describe("room lifetime", () => {
     const room = `order-${uniqueId()}`;
     const socket = await join(room, await tokenFor("staff-2", ["staff"]));
     await broadcast([room], "order-status-updated", orderStatus("1", "ready"));
-    await age(room, ROOM_KINDS.order.idleDays + 5);
+    await ageRoom(room, ROOM_KINDS.order.idleDays + 5);
     expect(await runDurableObjectAlarm(env.ROOMS.getByName(room))).toBe(true);
     expect(await storedTables(room)).toContain("events");
     expect(socket.ws.readyState).toBe(WebSocket.OPEN);
@@ -92,7 +85,7 @@ describe("room lifetime", () => {
     const user = uniqueId();
     await broadcast([`user-${user}`], "notification", { title: "Your table is ready", body: "" });
     expect(await alarmOf(`user-${user}`)).toBeNull();
-    await age(`user-${user}`, 400);
+    await ageRoom(`user-${user}`, 400);
     const phone = await join(`user-${user}`, await tokenFor(user));
     expect((await waitForFrames(phone, 2))[1]).toMatchObject({
       event: "notification",
