@@ -13,6 +13,7 @@ export type {
   ChatTyping,
   ClosingPayload,
   ConversationPage,
+  ConversationRemoved,
   ConversationSummary,
   ErrorBody,
   ErrorCode,

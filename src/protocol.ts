@@ -248,6 +248,11 @@ export interface ConversationSummary {
 /** What a support room reports to `support-agents`; the agents' room adds the `cursor`. */
 export type ConversationUpdate = Omit<ConversationSummary, "cursor">;
 
+/** In support-agents: a conversation's room was deleted after its idle lifetime; drop it from the list. */
+export interface ConversationRemoved {
+  userId: string;
+}
+
 export interface ConversationPage {
   /** Most recent first. */
   conversations: ConversationSummary[];
@@ -269,6 +274,7 @@ export interface ServerEventPayloads extends Omit<PublishablePayloads, "notifica
   "chat:history": ChatHistory;
   "chat:typing": ChatTyping;
   "support:conversation-updated": ConversationSummary;
+  "support:conversation-removed": ConversationRemoved;
   "support:conversations": ConversationPage;
 }
 export type ServerEvent = keyof ServerEventPayloads;

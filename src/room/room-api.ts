@@ -36,6 +36,11 @@ export interface FeatureCalls {
   checkConnections(check: ConnectionCheck): ConnectionCheckResult;
   /** support-agents: a conversation's new summary; answers the stored `updatedAt`. */
   conversationUpdated(summary: ConversationUpdate): number;
+  /**
+   * support-agents: the conversation's room was deleted at `at` (ms, its idle lifetime over); the
+   * summary goes unless it changed after `at`. Answers whether it went.
+   */
+  conversationRemoved(removal: { userId: string; at: number }): boolean;
 }
 export type FeatureCall = keyof FeatureCalls;
 export type FeatureArg<M extends FeatureCall> = Parameters<FeatureCalls[M]>[0];

@@ -69,4 +69,9 @@ export interface RoomFeature {
   rpc?: { [M in FeatureCall]?: (room: RoomHost, arg: FeatureArg<M>) => FeatureResult<M> | Promise<FeatureResult<M>> };
   /** On the alarm; returns when it wants the next one (ms), or null. */
   onAlarm?(room: RoomHost, now: number): number | null | Promise<number | null>;
+  /**
+   * After the room's storage was deleted at the end of its idle lifetime, at `at` (ms). A throw is
+   * retried: the room wakes again a minute later and, still idle, deletes and calls this again.
+   */
+  afterDelete?(room: RoomHost, at: number): Promise<void>;
 }

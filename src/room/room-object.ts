@@ -53,6 +53,8 @@ import { WebhookOutbox, type WebhookType } from "./webhook-outbox";
 const SCHEMA_VERSION = 6;
 /** Replayed frames are packed into batch frames of about this many UTF-16 units. */
 const REPLAY_BATCH_UNITS = 64 * 1024;
+/** How soon a room whose `afterDelete` failed wakes to try again (ms). */
+const AFTER_DELETE_RETRY_MS = 60_000;
 
 export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi {
   private log: RoomHistory;
@@ -516,7 +518,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
       const webhookDue = this.webhooks.nextDue();
       if (webhookDue !== null) next = Math.min(next, webhookDue);
       const idleEnd = this.idleLifetimeEnd(now);
-      if (idleEnd !== null && idleEnd <= now) return await this.deleteStorage();
+      if (idleEnd !== null && idleEnd <= now) return await this.deleteStorage(now);
       if (idleEnd !== null) next = Math.min(next, idleEnd);
       if (Number.isFinite(next)) await this.wakeAt(next);
     } catch (error) {
@@ -544,12 +546,21 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
    * Deletes everything the room stored: its history, grants and features' tables. The next call
    * creates a fresh room with a new epoch, so a client resuming gets `recovered: false`.
    */
-  private async deleteStorage(): Promise<void> {
+  private async deleteStorage(now: number): Promise<void> {
     await this.ctx.storage.deleteAlarm();
     await this.ctx.storage.deleteAll();
     this.alarms.cleared();
     this.schemaReady = false;
     this.log = new RoomHistory(this.ctx.storage);
+    for (const feature of this.features) {
+      try {
+        await feature.afterDelete?.(this, now);
+      } catch (error) {
+        // The room is empty now: when it wakes, it is still idle and deletes (and calls) again.
+        log.warn({ event: "room.after_delete_failed", where: "room.deleteStorage", kind: this.kind, error });
+        await this.wakeAt(now + AFTER_DELETE_RETRY_MS);
+      }
+    }
   }
 
   /** Answers a frame the room refused with an error frame, and counts it. */

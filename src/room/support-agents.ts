@@ -1,9 +1,16 @@
 /**
  * The agents' room (`support-agents`): the list of conversations, most recent first, kept in its
  * SQLite storage and updated by each support room; every update reaches the agents as
- * `support:conversation-updated`, and a joining agent gets the first page.
+ * `support:conversation-updated`, and a joining agent gets the first page. A conversation whose
+ * room was deleted after its idle lifetime leaves the list (`support:conversation-removed`).
  */
-import { CHAT, type ConversationPage, type ConversationSummary, type ConversationUpdate } from "../protocol";
+import {
+  CHAT,
+  type ConversationPage,
+  type ConversationRemoved,
+  type ConversationSummary,
+  type ConversationUpdate,
+} from "../protocol";
 import { type PageQuery, pageBefore } from "./page-before";
 import type { RoomFeature, RoomHost } from "./room-feature";
 
@@ -50,6 +57,18 @@ export const supportAgents: RoomFeature = {
       );
       room.publish("support:conversation-updated", stored);
       return cursor;
+    },
+
+    conversationRemoved(room, { userId, at }) {
+      const row = room.storage.sql
+        .exec<{ summary: string }>("SELECT summary FROM conversations WHERE user_id = ?", userId)
+        .toArray()[0];
+      // Updated after the room was deleted: a new conversation of the same customer, kept.
+      if (!row || Date.parse((JSON.parse(row.summary) as ConversationUpdate).updatedAt) > at) return false;
+      room.storage.sql.exec("DELETE FROM conversations WHERE user_id = ?", userId);
+      const removed: ConversationRemoved = { userId };
+      room.publish("support:conversation-removed", removed);
+      return true;
     },
   },
 };

@@ -58,6 +58,11 @@ export const supportChat: RoomFeature = {
     );
   },
 
+  // The conversation's messages are gone: so is its line in the agents' list.
+  async afterDelete(room, at) {
+    await room.callRoom("support-agents", "conversationRemoved", { userId: customerOf(room), at });
+  },
+
   onJoin(room, ws, state, resumed) {
     if (authorOf(room, state).role === "customer" && state.name) room.storage.kv.put("customerName", state.name);
     // A resumed client got the messages it missed in the replay.
@@ -194,10 +199,15 @@ function enforceCap(room: RoomHost): void {
   );
 }
 
+/** The customer whose conversation this is: `support-{userId}`. */
+function customerOf(room: RoomHost): string {
+  return room.name.slice("support-".length);
+}
+
 /** Pushes this conversation's summary to the agents' room; a failure never loses the message. */
 async function reportToAgents(room: RoomHost, last: ChatMessage): Promise<void> {
   const summary: ConversationUpdate = {
-    userId: room.name.slice("support-".length),
+    userId: customerOf(room),
     lastMessage: last,
     unreadForAgents: unreadForAgents(room),
     updatedAt: last.createdAt,

@@ -1,4 +1,4 @@
-import { env, evictDurableObject, runInDurableObject } from "cloudflare:test";
+import { env, evictDurableObject, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import {
   CHAT,
@@ -7,13 +7,35 @@ import {
   type ConversationPage,
   type ConversationSummary,
 } from "../../src/protocol";
-import { type Frame, join, request, settled, sleep, type TestSocket, tokenFor, uniqueId, upgrade } from "./helpers";
+import { ROOM_KINDS } from "../../src/room-policy";
+import {
+  ageRoom,
+  type Frame,
+  join,
+  request,
+  settled,
+  sleep,
+  type TestSocket,
+  tokenFor,
+  uniqueId,
+  upgrade,
+  waitUntil,
+} from "./helpers";
 
 let ackCounter = 100;
 
 /** Sends a chat message and returns its ack frame. */
 function say(socket: TestSocket, text: string, clientMessageId = uniqueId()): Promise<Frame> {
   return request(socket, "chat:message", { text, clientMessageId }, ackCounter++);
+}
+
+/** Whether the agents' room stores a line for this customer's conversation. */
+function listed(customer: string): Promise<boolean> {
+  return runInDurableObject(
+    env.ROOMS.getByName("support-agents"),
+    (_, state) =>
+      state.storage.sql.exec("SELECT 1 FROM conversations WHERE user_id = ?", customer).toArray().length === 1,
+  );
 }
 
 function framesOf(socket: TestSocket, event: string): Frame[] {
@@ -278,6 +300,65 @@ describe("the agents' list of conversations", () => {
     const page2 = (await request(agent, "support:conversations", { before: page1.nextBefore, limit: 2 }, 2))
       .data as ConversationPage;
     expect(page2.conversations[0]?.userId).toBe(order[2]);
+  });
+
+  it("drops a conversation from the list when its room is deleted after 180 idle days, and tells the agents", async () => {
+    const agent = await join("support-agents", await tokenFor("agent-removed", ["support"]));
+    const { customer, room, customerToken } = await conversation();
+    const ada = await join(room, customerToken);
+    await say(ada, "Is the spa open?");
+    ada.ws.close(1000);
+    expect(await listed(customer)).toBe(true);
+
+    await ageRoom(room, ROOM_KINDS.support.idleDays + 1);
+    expect(await runDurableObjectAlarm(env.ROOMS.getByName(room))).toBe(true);
+    const removal = () =>
+      framesOf(agent, "support:conversation-removed").find(
+        (frame) => (frame.data as { userId: string }).userId === customer,
+      );
+    await waitUntil(() => removal() !== undefined, 5_000, "support:conversation-removed");
+    // An event of the agents' room, with its seq: an agent who was away gets it on resume.
+    expect(removal()).toMatchObject({ room: "support-agents", data: { userId: customer }, seq: expect.any(Number) });
+    expect(await listed(customer)).toBe(false);
+    const later = await join("support-agents", await tokenFor("agent-later", ["support"]));
+    const page = (await waitForEvent(later, "support:conversations"))[0]?.data as ConversationPage;
+    expect(page.conversations.map((summary) => summary.userId)).not.toContain(customer);
+  });
+
+  it("tries the removal again a minute later when the agents' room could not take it", async () => {
+    const { customer, room, customerToken } = await conversation();
+    const ada = await join(room, customerToken);
+    await say(ada, "Towels, please");
+    ada.ws.close(1000);
+    await ageRoom(room, ROOM_KINDS.support.idleDays + 1);
+    const agents = env.ROOMS.getByName("support-agents");
+    const rename = (from: string, to: string) =>
+      runInDurableObject(agents, (_, state) => state.storage.sql.exec(`ALTER TABLE ${from} RENAME TO ${to}`));
+    const support = env.ROOMS.getByName(room);
+    await rename("conversations", "conversations_away");
+    try {
+      expect(await runDurableObjectAlarm(support)).toBe(true);
+      const retryAt = await runInDurableObject(support, (_, state) => state.storage.getAlarm());
+      expect(retryAt).toBeGreaterThan(Date.now() + 30_000);
+      expect(retryAt).toBeLessThanOrEqual(Date.now() + 60_000);
+    } finally {
+      await rename("conversations_away", "conversations");
+    }
+    expect(await listed(customer)).toBe(true);
+    expect(await runDurableObjectAlarm(support)).toBe(true);
+    expect(await listed(customer)).toBe(false);
+    expect(await runInDurableObject(support, (_, state) => state.storage.getAlarm())).toBeNull();
+  });
+
+  it("keeps a conversation that changed after its room's deletion time: the customer came back", async () => {
+    const { customer, room, customerToken } = await conversation();
+    const ada = await join(room, customerToken);
+    const updatedAt = Date.parse(((await say(ada, "Back again")).data as ChatMessage).createdAt);
+    const agents = env.ROOMS.getByName("support-agents");
+    expect(await agents.runFeature("conversationRemoved", { userId: customer, at: updatedAt - 1 })).toBe(false);
+    expect(await listed(customer)).toBe(true);
+    expect(await agents.runFeature("conversationRemoved", { userId: customer, at: updatedAt })).toBe(true);
+    expect(await listed(customer)).toBe(false);
   });
 
   it("refuses customers and kitchen staff from the agents' room", async () => {

@@ -21,12 +21,18 @@ function merge(current: Conversations, list: ConversationSummary[]): Conversatio
   return next;
 }
 
+function without(current: Conversations, userId: string): Conversations {
+  const { [userId]: _removed, ...rest } = current;
+  return rest;
+}
+
 /** The agents' side: every conversation (from `support-agents`), and the one selected. */
 export function AgentPage(props: { userId: string | null }) {
   const [conversations, setConversations] = useState<Conversations>({});
   const status = useRoom("support-agents", {
     "support:conversations": (page) => setConversations((current) => merge(current, page.conversations ?? [])),
     "support:conversation-updated": (summary) => setConversations((current) => merge(current, [summary])),
+    "support:conversation-removed": ({ userId }) => setConversations((current) => without(current, userId)),
   });
   const now = useNow(5000);
   const list = Object.values(conversations).sort((a, b) => b.cursor - a.cursor);
