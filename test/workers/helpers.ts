@@ -178,7 +178,7 @@ export function orderStatus(orderId: string, status = "preparing") {
   return { orderId, status, updatedAt: new Date().toISOString() };
 }
 
-const DAY_MS = 24 * 60 * 60 * 1000;
+export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /** Moves everything a room stored `days` into the past (its events and grants), as if it had been idle that long. */
 export function ageRoom(room: string, days: number) {

@@ -9,6 +9,7 @@ import { ROOM_KINDS } from "../../src/room-policy";
 import {
   ageRoom,
   broadcast,
+  DAY_MS as DAY,
   internal,
   join,
   joinedOf,
@@ -19,7 +20,6 @@ import {
   waitForFrames,
 } from "./helpers";
 
-const DAY = 24 * 60 * 60 * 1000;
 const ORDER_LIFETIME = ROOM_KINDS.order.idleDays * DAY;
 
 function storedTables(room: string) {
