@@ -543,8 +543,9 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
   }
 
   /**
-   * Deletes everything the room stored: its history, grants and features' tables. The next call
-   * creates a fresh room with a new epoch, so a client resuming gets `recovered: false`.
+   * Deletes everything the room stored: its history, grants and features' tables, then lets each
+   * feature act on it (`afterDelete`). The next call creates a fresh room with a new epoch, so a
+   * client resuming gets `recovered: false`.
    */
   private async deleteStorage(now: number): Promise<void> {
     await this.ctx.storage.deleteAlarm();
