@@ -45,7 +45,9 @@ async function run(msg) {
   const { url, secret, rate, durationMs, tag, rooms, event = "order-status-updated" } = msg;
   const total = Math.max(1, Math.round((rate * durationMs) / 1000));
   const periodNs = BigInt(Math.round(1e9 / rate));
-  const t0 = process.hrtime.bigint() + 5_000_000n; // 5 ms from now
+  // 5 ms from now, or at `startAtNs` (process.hrtime.bigint() is the machine's monotonic clock, the
+  // same in every process: paired.mjs sets two publishers half a period apart).
+  const t0 = msg.startAtNs ? BigInt(msg.startAtNs) : process.hrtime.bigint() + 5_000_000n;
   const pending = [];
   /** seq -> room index, for the events the server accepted. */
   const accepted = {};

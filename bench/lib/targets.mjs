@@ -112,20 +112,21 @@ export async function bundleBareWorkers(targets, workDir, hubDir) {
 /**
  * Copies the hub's sources once per run, so that a trial measures the same code from the first
  * to the last even while others edit `src/` (wrangler dev would rebuild on every change).
+ * `from`: the checkout whose sources are copied (paired.mjs measures two against each other).
  */
-export function snapshotHub(workDir) {
+export function snapshotHub(workDir, from = REPO) {
   const dir = join(workDir, "hub");
   mkdirSync(dir, { recursive: true });
   for (const name of ["src", "wrangler.toml", "package.json", "tsconfig.json"]) {
-    if (existsSync(join(REPO, name))) cpSync(join(REPO, name), join(dir, name), { recursive: true });
+    if (existsSync(join(from, name))) cpSync(join(from, name), join(dir, name), { recursive: true });
   }
   symlinkSync(join(REPO, "node_modules"), join(dir, "node_modules"));
   // wrangler refuses to start when a configured assets directory is missing: bring it (or an empty one).
   const toml = readFileSync(join(dir, "wrangler.toml"), "utf8");
   const assets = /^\[assets\][^[]*?^directory\s*=\s*"([^"]+)"/ms.exec(toml)?.[1];
   if (assets) {
-    const from = join(REPO, assets);
-    if (existsSync(from)) cpSync(from, join(dir, assets), { recursive: true });
+    const source = join(from, assets);
+    if (existsSync(source)) cpSync(source, join(dir, assets), { recursive: true });
     else mkdirSync(join(dir, assets), { recursive: true });
   }
   return dir;
