@@ -5,24 +5,27 @@
  *   node bench/paired.mjs --a hub-bare --b floor-row-bare            # D: the hub against the floor with a row
  *   node bench/paired.mjs --a hub-bare --b hub-bare                  # the method's own spread (an A/A test)
  *   node bench/paired.mjs --a hub-bare --a-src ../variant --b hub-bare   # a change against main, by CPU per publish
- *   options: --workload D|A (default D), --windows N (default 12), --window-ms MS (default 5000),
- *            --rt yes|no (real-time priority; default yes as root), --out FILE (Markdown), --note TEXT
+ *   node bench/paired.mjs --workload F --a hub-bare --b floor-bare   # joins: CPU per connection
+ *   options: --workload A|C|D|F|F2 (default D), --rounds N (default 4: fresh processes each),
+ *            --windows N per round (default 3), --window-ms MS (default 5000), --rt yes|no
+ *            (real-time priority; default yes as root), --out FILE (Markdown), --note TEXT
  *
- * run.mjs runs its targets one after the other (A B, then B A), 20 s apart: on this machine a
- * whole trial has run 20-30% faster than the one before it, so a ratio of two trials moves by
- * more than the few percent a change to the hub is worth. Here both targets run at once on the
- * server core, each with its own load client and publisher on the other core, publishing at the
- * workload's rate in the same windows, half a period apart: whatever slows the core slows both, and each window gives
- * one ratio of their CPU per publish (user + system time of each workerd from /proc over the
- * same wall-clock window, divided by the publishes it accepted). The report gives every window's
- * ratio, their median and their spread.
+ * run.mjs runs its targets one after the other (A B, then B A), 20 s apart: on this machine a whole
+ * trial has run 20-30% faster than the one before it, so a ratio of two trials moves by more than
+ * the few percent a change to the hub is worth. Here both targets run at once on the server core,
+ * each with its own load client and publisher on the other core, publishing at the workload's rate
+ * in the same windows, half a period apart (F and F2: both storms at once): whatever slows the core
+ * slows both. Each window gives one ratio of their CPU per publish (user + system time of every
+ * thread of each workerd, /proc's schedstat in ns, over the same wall-clock window, over the
+ * publishes it accepted). A pair of processes keeps a bias of its own for its life (5-9% seen), so
+ * the run is made of rounds, each a fresh pair started in turn; the result is the geometric mean of
+ * the rounds' ratios with its 95% interval.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { killAllNow, setRealtime, startWorker } from "./lib/children.mjs";
-import { cpuDelta, cpuSnapshot } from "./lib/proc.mjs";
 import { median } from "./lib/stats.mjs";
 import { bundleBareWorkers, REPO, snapshotHub, startTarget, TARGETS } from "./lib/targets.mjs";
 import { BENCH_BROADCAST_SECRET } from "./lib/tokens.mjs";
@@ -43,6 +46,33 @@ const { values: opts } = parseArgs({
     note: { type: "string" },
   },
 });
+
+/**
+ * Nanoseconds on a CPU of every thread of each process, from /proc/<pid>/task/<tid>/schedstat: the
+ * clock ticks of /proc/<pid>/stat (10 ms) would make a window's ratio move in steps of about 1.5%.
+ */
+function cpuNs(pids) {
+  const out = new Map();
+  for (const pid of pids) {
+    let ns = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        ns += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // the thread ended in between
+      }
+    }
+    out.set(pid, ns);
+  }
+  return out;
+}
+
+/** Each side's CPU microseconds between two `cpuNs` readings. */
+function sideUs(sides, before, after) {
+  return sides.map((side) =>
+    side.server.processes.reduce((sum, p) => sum + ((after.get(p.pid) ?? 0) - (before.get(p.pid) ?? 0)) / 1000, 0),
+  );
+}
 
 const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
 const log = (line) => console.error(`[paired] ${line}`);
@@ -97,7 +127,7 @@ async function window(sides, workload, rate, ms, tag, lead = 0) {
   const startAt = (i) => String(startNs + (i === lead ? 0n : periodNs / 2n));
   const perRoom = Object.fromEntries(workload.groups.map((g) => [g.room, g.count]));
   const pids = sides.flatMap((side) => side.server.processes.map((p) => p.pid));
-  const before = cpuSnapshot(pids);
+  const before = cpuNs(pids);
   const runs = await Promise.all(
     sides.map((side, i) =>
       side.publisher.call("run", {
@@ -113,15 +143,14 @@ async function window(sides, workload, rate, ms, tag, lead = 0) {
   );
   const expected = runs.map((run) => Object.values(run.accepted).reduce((sum, i) => sum + perRoom[rooms[i]], 0));
   const received = await Promise.all(sides.map((side, i) => waitForDeliveries(side, tag, expected[i])));
-  const delta = cpuDelta(before, cpuSnapshot(pids));
-  return sides.map((side, i) => {
-    const us = side.server.processes.reduce((sum, p) => sum + (delta.us.get(p.pid) ?? 0), 0);
+  const us = sideUs(sides, before, cpuNs(pids));
+  return sides.map((_, i) => {
     return {
       published: runs[i].total,
       accepted: runs[i].ok,
       expected: expected[i],
       received: received[i],
-      usPerPublish: us / runs[i].ok,
+      us: us[i] / runs[i].ok,
     };
   });
 }
@@ -134,8 +163,11 @@ function spreadOf(values) {
 
 async function main() {
   const workload = workloads("full").find((w) => w.id === opts.workload);
-  if (!workload || workload.kind !== "latency") throw new Error(`--workload: one of A, C, D (got ${opts.workload})`);
-  const rate = workload.steps[0].rate;
+  if (!workload || !["A", "C", "D", "F", "F2"].includes(workload.id)) {
+    throw new Error(`--workload: one of A, C, D, F, F2 (got ${opts.workload})`);
+  }
+  const storm = workload.kind === "storm";
+  const rate = storm ? null : workload.steps[0].rate;
   const windowMs = Number(opts["window-ms"]);
   const rounds = Number(opts.rounds);
   const perRound = Number(opts.windows);
@@ -153,7 +185,8 @@ async function main() {
       // both afresh, the other one first each time.
       for (const side of round % 2 === 0 ? sides : [...sides].reverse()) await startServer(side);
       try {
-        await roundOfWindows(sides, workload, rate, windowMs, perRound, round, rows);
+        if (storm) await roundOfStorm(sides, workload, round, rows);
+        else await roundOfWindows(sides, workload, rate, windowMs, perRound, round, rows);
       } finally {
         for (const side of sides) await stopServer(side);
       }
@@ -194,11 +227,44 @@ async function roundOfWindows(sides, workload, rate, windowMs, count, round, row
   for (let i = 0; i < count; i++) {
     const [a, b] = await window(sides, workload, rate, windowMs, `r${round}p${i}`, i % 2);
     const lost = [a, b].some((s) => s.received < s.expected || s.accepted < s.published);
-    rows.push({ round, a, b, ratio: a.usPerPublish / b.usPerPublish, lost });
+    rows.push({ round, a, b, ratio: a.us / b.us, lost });
     log(
-      `round ${round + 1} window ${i + 1}/${count}: a ${a.usPerPublish.toFixed(0)} us, b ${b.usPerPublish.toFixed(0)} us per publish, a/b ${(a.usPerPublish / b.usPerPublish).toFixed(3)}${lost ? " (deliveries missing)" : ""}`,
+      `round ${round + 1} window ${i + 1}/${count}: a ${a.us.toFixed(0)} us, b ${b.us.toFixed(0)} us per publish, a/b ${(a.us / b.us).toFixed(3)}${lost ? " (deliveries missing)" : ""}`,
     );
   }
+}
+
+/**
+ * F and F2: both sides' clients open every socket at once (each side's storm on its own fresh
+ * server), and each side's CPU per connection over the window of both storms.
+ */
+async function roundOfStorm(sides, workload, round, rows) {
+  await sleep(1_500);
+  const pids = sides.flatMap((side) => side.server.processes.map((p) => p.pid));
+  const before = cpuNs(pids);
+  const count = workload.groups.reduce((sum, g) => sum + g.count, 0);
+  const connects = await Promise.all(
+    sides.map((side) =>
+      side.client.call("connect", {
+        target: "hub",
+        base: side.server.wsBase,
+        wsPath: side.server.wsPath,
+        groups: workload.groups,
+        concurrency: count,
+        heartbeatMs: 30_000,
+        timeoutMs: 60_000,
+      }),
+    ),
+  );
+  const us = sideUs(sides, before, cpuNs(pids));
+  const [a, b] = sides.map((_, i) => {
+    return { us: us[i] / connects[i].opened, opened: connects[i].opened, expected: count };
+  });
+  const lost = [a, b].some((s) => s.opened < s.expected);
+  rows.push({ round, a, b, ratio: a.us / b.us, lost });
+  log(
+    `round ${round + 1}: a ${a.us.toFixed(0)} us, b ${b.us.toFixed(0)} us per connection, a/b ${(a.us / b.us).toFixed(3)}${lost ? " (joins failed)" : ""}`,
+  );
 }
 
 /** Two-sided 95% quantiles of Student's t by degrees of freedom (1-10; about 2 beyond). */
@@ -220,6 +286,11 @@ function summarize(rows, rounds) {
 }
 
 function render({ workload, rate, windowMs, rows, rounds, started }) {
+  const storm = workload.kind === "storm";
+  const unit = storm ? "connection" : "publish";
+  const how = storm
+    ? `${rounds} rounds, each a fresh pair of processes (started in turn) whose clients open every socket at once`
+    : `${rounds} rounds (each a fresh pair of processes, started in turn) of ${rows.length / rounds} windows of ${windowMs / 1000} s, ${rate} publishes/s on each side at once`;
   const f = (x) => x.toFixed(0);
   const r = (x) => (Number.isFinite(x) ? `${x.toFixed(3)}x` : "-");
   const { perRound, ratio, low, high } = summarize(rows, rounds);
@@ -232,15 +303,15 @@ function render({ workload, rate, windowMs, rows, rounds, started }) {
   return [
     `# Paired: ${describe("a")} against ${describe("b")}, workload ${workload.id}`,
     "",
-    `${started.toISOString()}; ${workload.title}; ${rounds} rounds (each a fresh pair of processes, started in turn) of ${rows.length / rounds} windows of ${windowMs / 1000} s, ${rate} publishes/s on each side at once, both servers on core 0.${opts.note ? ` ${opts.note}` : ""}`,
+    `${started.toISOString()}; ${workload.title}; ${how}, both servers on core 0.${opts.note ? ` ${opts.note}` : ""}`,
     "",
-    `**a/b, CPU per publish: ${r(ratio)} (95% interval ${r(low)}-${r(high)})**; the rounds: ${perRound.map(r).join(", ")}; single windows ${r(windows.min)}-${r(windows.max)}.`,
+    `**a/b, CPU per ${unit}: ${r(ratio)} (95% interval ${r(low)}-${r(high)})**; the rounds: ${perRound.map(r).join(", ")}; single windows ${r(windows.min)}-${r(windows.max)}.`,
     "",
-    "| round | window | a, us per publish | b, us per publish | a/b | deliveries |",
+    `| round | window | a, us per ${unit} | b, us per ${unit} | a/b | ${storm ? "joined" : "deliveries"} |`,
     "| --- | --- | --- | --- | --- | --- |",
     ...rows.map(
       (row, i) =>
-        `| ${row.round + 1} | ${i + 1} | ${f(row.a.usPerPublish)} | ${f(row.b.usPerPublish)} | ${r(row.ratio)} | ${row.lost ? "missing" : "all"} |`,
+        `| ${row.round + 1} | ${i + 1} | ${f(row.a.us)} | ${f(row.b.us)} | ${r(row.ratio)} | ${row.lost ? (storm ? "some failed" : "missing") : "all"} |`,
     ),
     "",
   ].join("\n");
