@@ -80,7 +80,7 @@ const log = (line) => console.error(`[paired] ${line}`);
 /** One side: its target's bundle built from its sources, its own load client and publisher. */
 async function prepareSide(label, name, src, workDir) {
   const target = TARGETS[name];
-  if (!target || target.runtime !== "bare") throw new Error(`--${label}: a bare-workerd target, not ${name}`);
+  if (target?.runtime !== "bare") throw new Error(`--${label}: a bare-workerd target, not ${name}`);
   const sideDir = join(workDir, label);
   const hubDir = target.worker === "hub" ? snapshotHub(sideDir, src) : undefined;
   const bundles = await bundleBareWorkers([name], sideDir, hubDir);
