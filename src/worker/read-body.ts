@@ -10,9 +10,12 @@ export async function readJsonBody(request: Request, limit: number = LIMITS.maxB
   return parseJson(bytes);
 }
 
+/** Throws on bytes that are not UTF-8; one for the isolate (a decode without `stream` keeps no state). */
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+
 function parseJson(bytes: Uint8Array): unknown {
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes));
+    return JSON.parse(utf8.decode(bytes));
   } catch {
     throw new HttpError(400, ErrorCode.badRequest, "the body is not valid UTF-8 JSON");
   }
@@ -30,7 +33,7 @@ export async function readTextBody(request: Request, limit: number): Promise<str
   const bytes = await readBytes(request, limit);
   if (bytes === null) return "";
   try {
-    return new TextDecoder("utf-8", { fatal: true, ignoreBOM: false }).decode(bytes);
+    return utf8.decode(bytes);
   } catch {
     throw new HttpError(400, ErrorCode.badRequest, "the body is not valid UTF-8");
   }

@@ -5,6 +5,7 @@ import { internalApi } from "../../src/worker/internal-api";
 import {
   broadcast,
   errorOf,
+  hubFetch,
   internal,
   join,
   joinedOf,
@@ -115,6 +116,30 @@ describe("POST /internal/broadcast", () => {
       expect(error.message).toMatch(message);
       await settled(socket);
       expect(socket.frames).toHaveLength(1);
+    });
+
+    it("400 for a body that is not UTF-8, and the next good body publishes", async () => {
+      const room = `order-${uniqueId()}`;
+      const socket = await join(room, await tokenFor("s", ["staff"]));
+      const text = JSON.stringify({
+        rooms: [room],
+        event: "new-order",
+        data: { ...newOrder("1"), customerName: "Zoë" },
+      });
+      const bytes = new TextEncoder().encode(text);
+      // Cut inside "ë" (two bytes): the body ends in the first byte of a character.
+      const cut = bytes.slice(0, text.indexOf("ë") + 1);
+      const headers = { "Content-Type": "application/json", Authorization: `Bearer ${env.BROADCAST_SECRET}` };
+      const bad = await hubFetch("/internal/broadcast", { method: "POST", headers, body: cut });
+      expect(bad.status).toBe(400);
+      expect((await errorOf(bad)).message).toMatch(/not valid UTF-8 JSON/);
+      const good = await hubFetch("/internal/broadcast", { method: "POST", headers, body: bytes });
+      expect(good.status).toBe(200);
+      expect((await waitForFrames(socket, 2))[1]).toMatchObject({
+        event: "new-order",
+        seq: 1,
+        data: { customerName: "Zoë" },
+      });
     });
 
     it("413 for a body over 64 KiB", async () => {
