@@ -21,8 +21,11 @@ export interface RoomSummary {
   grants: number;
 }
 
-/** What a broadcast did in one room. */
-export type RoomDelivery = { delivered: number; duplicate?: true } | { conflict: true };
+/**
+ * What a broadcast did in one room. `legacyKey`: the id's stored fingerprint is the SHA-256 kind
+ * earlier hubs stored (payload-fingerprint.ts), so the caller asks again with that kind.
+ */
+export type RoomDelivery = { delivered: number; duplicate?: true } | { conflict: true } | { legacyKey: true };
 
 /**
  * The methods room features offer other objects of the hub, as Socket.io types its events: the
@@ -52,7 +55,7 @@ export interface RoomApi extends Rpc.DurableObjectBranded {
   /**
    * Delivers a backend's event to every socket of the room. With an idempotency `id`, a repeat
    * within the window delivers nothing and answers the first count; the same id with another
-   * payload (`hash`) is a conflict.
+   * payload (`hash`, its `payloadFingerprint`) is a conflict.
    */
   broadcast(event: string, data: unknown, id?: string, hash?: string): RoomDelivery | Promise<RoomDelivery>;
   grant(userId: string): void;

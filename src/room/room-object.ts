@@ -12,6 +12,7 @@ import { AlarmSchedule } from "../alarm-schedule";
 import type { Env } from "../env";
 import { log } from "../ops/log";
 import { type Metric, type MetricPoint, recordMetric } from "../ops/metrics";
+import { isLegacyFingerprint } from "../payload-fingerprint";
 import {
   type ClientEvent,
   CloseCode,
@@ -341,6 +342,8 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     if (id) {
       const prior = this.history.findPublish(id);
       if (prior && prior.hash !== hash) {
+        // Stored before fingerprints (a deploy less than the idempotency window ago): compared by the old kind.
+        if (isLegacyFingerprint(prior.hash) && !isLegacyFingerprint(hash)) return { legacyKey: true };
         this.metric("publish", { code: "conflict" });
         return { conflict: true };
       }

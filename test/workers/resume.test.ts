@@ -194,6 +194,31 @@ describe("idempotent publish", () => {
     expect(statuses(socket.frames)).toEqual(["ready"]);
   });
 
+  it("still counts a retry as one across a deploy: a key stored as an earlier hub's SHA-256 digest", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("k", ["kitchen"]));
+    const id = uniqueId();
+    const payload = body(id, room, "ready");
+    await internal("/broadcast", { body: payload });
+    const stub = env.ROOMS.getByName(room);
+    // What the hub stored before fingerprints: base64 SHA-256 of [event, data] as published.
+    await runInDurableObject(stub, async (_, state) => {
+      const { frame } = state.storage.sql.exec<{ frame: string }>("SELECT frame FROM events").one();
+      const { event, data } = JSON.parse(frame);
+      const text = new TextEncoder().encode(JSON.stringify([event, data]));
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", text));
+      state.storage.sql.exec("UPDATE events SET phash = ?", btoa(String.fromCharCode(...digest)));
+    });
+    await evictDurableObject(stub);
+    const retry = await internal("/broadcast", { body: payload });
+    expect(retry.status).toBe(200);
+    expect(await retry.json()).toEqual({ delivered: { [room]: 1 } });
+    const reused = await internal("/broadcast", { body: body(id, room, "cancelled") });
+    expect(reused.status).toBe(409);
+    await settled(socket);
+    expect(statuses(socket.frames)).toEqual(["ready"]);
+  });
+
   it("keeps each id on its event row: one row written per publish, no separate table", async () => {
     const room = `order-${uniqueId()}`;
     const id = uniqueId();
