@@ -14,12 +14,12 @@
  * trial has run 20-30% faster than the one before it, so a ratio of two trials moves by more than
  * the few percent a change to the hub is worth. Here both targets run at once on the server core,
  * each with its own load client and publisher on the other core, publishing at the workload's rate
- * in the same windows, half a period apart (F and F2: both storms at once): whatever slows the core
- * slows both. Each window gives one ratio of their CPU per publish (user + system time of every
- * thread of each workerd, /proc's schedstat in ns, over the same wall-clock window, over the
- * publishes it accepted). A pair of processes keeps a bias of its own for its life (5-9% seen), so
- * the run is made of rounds, each a fresh pair started in turn; the result is the geometric mean of
- * the rounds' ratios with its 95% interval.
+ * in the same windows, half a period apart: whatever slows the core slows both (F and F2: one
+ * side's storm right after the other's, see roundOfStorm). Each window gives one ratio of their CPU
+ * per publish (user + system time of every thread of each workerd, /proc's schedstat in ns, over
+ * the same wall-clock window, over the publishes it accepted). A pair of processes keeps a bias of
+ * its own for its life (5-9% seen), so the run is made of rounds, each a fresh pair started in
+ * turn; the result is the geometric mean of the rounds' ratios with its 95% interval.
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -235,31 +235,31 @@ async function roundOfWindows(sides, workload, rate, windowMs, count, round, row
 }
 
 /**
- * F and F2: both sides' clients open every socket at once (each side's storm on its own fresh
- * server), and each side's CPU per connection over the window of both storms.
+ * F and F2: each side's clients open every socket at once on its own fresh server, one side's
+ * storm right after the other's (the first alternating by round), seconds apart rather than a
+ * trial apart. Not at the same time: two storms saturating one core add the same cost of
+ * contention to both (CPU per connection about doubled, seen), which would pull the ratio to 1.
  */
 async function roundOfStorm(sides, workload, round, rows) {
-  await sleep(1_500);
-  const pids = sides.flatMap((side) => side.server.processes.map((p) => p.pid));
-  const before = cpuNs(pids);
   const count = workload.groups.reduce((sum, g) => sum + g.count, 0);
-  const connects = await Promise.all(
-    sides.map((side) =>
-      side.client.call("connect", {
-        target: "hub",
-        base: side.server.wsBase,
-        wsPath: side.server.wsPath,
-        groups: workload.groups,
-        concurrency: count,
-        heartbeatMs: 30_000,
-        timeoutMs: 60_000,
-      }),
-    ),
-  );
-  const us = sideUs(sides, before, cpuNs(pids));
-  const [a, b] = sides.map((_, i) => {
-    return { us: us[i] / connects[i].opened, opened: connects[i].opened, expected: count };
-  });
+  const result = {};
+  for (const side of round % 2 === 0 ? sides : [...sides].reverse()) {
+    await sleep(1_500);
+    const pids = side.server.processes.map((p) => p.pid);
+    const before = cpuNs(pids);
+    const connect = await side.client.call("connect", {
+      target: "hub",
+      base: side.server.wsBase,
+      wsPath: side.server.wsPath,
+      groups: workload.groups,
+      concurrency: count,
+      heartbeatMs: 30_000,
+      timeoutMs: 60_000,
+    });
+    const [us] = sideUs([side], before, cpuNs(pids));
+    result[side.label] = { us: us / connect.opened, opened: connect.opened, expected: count };
+  }
+  const { a, b } = result;
   const lost = [a, b].some((s) => s.opened < s.expected);
   rows.push({ round, a, b, ratio: a.us / b.us, lost });
   log(
@@ -289,7 +289,7 @@ function render({ workload, rate, windowMs, rows, rounds, started }) {
   const storm = workload.kind === "storm";
   const unit = storm ? "connection" : "publish";
   const how = storm
-    ? `${rounds} rounds, each a fresh pair of processes (started in turn) whose clients open every socket at once`
+    ? `${rounds} rounds, each a fresh pair of processes (started in turn) whose clients open every socket at once, one side right after the other (the first alternating)`
     : `${rounds} rounds (each a fresh pair of processes, started in turn) of ${rows.length / rounds} windows of ${windowMs / 1000} s, ${rate} publishes/s on each side at once`;
   const f = (x) => x.toFixed(0);
   const r = (x) => (Number.isFinite(x) ? `${x.toFixed(3)}x` : "-");
