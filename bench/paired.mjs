@@ -6,6 +6,7 @@
  *   node bench/paired.mjs --a hub-bare --b hub-bare                  # the method's own spread (an A/A test)
  *   node bench/paired.mjs --a hub-bare --a-src ../variant --b hub-bare   # a change against main, by CPU per publish
  *   node bench/paired.mjs --workload F --a hub-bare --b floor-bare   # joins: CPU per connection
+ *   node bench/paired.mjs --smoke [--workload F]   # npm test: the workload's smoke size, one round; exit 1 on a loss
  *   options: --workload A|C|D|F|F2 (default D), --rounds N (default 4: fresh processes each),
  *            --windows N per round (default 3), --window-ms MS (default 5000), --rt yes|no
  *            (real-time priority; default yes as root), --out FILE (Markdown), --note TEXT
@@ -38,9 +39,10 @@ const { values: opts } = parseArgs({
     "a-src": { type: "string" },
     "b-src": { type: "string" },
     workload: { type: "string", default: "D" },
-    rounds: { type: "string", default: "4" },
-    windows: { type: "string", default: "3" },
-    "window-ms": { type: "string", default: "5000" },
+    rounds: { type: "string" },
+    windows: { type: "string" },
+    "window-ms": { type: "string" },
+    smoke: { type: "boolean", default: false },
     rt: { type: "string" },
     out: { type: "string" },
     note: { type: "string" },
@@ -162,16 +164,17 @@ function spreadOf(values) {
 }
 
 async function main() {
-  const workload = workloads("full").find((w) => w.id === opts.workload);
+  const smoke = opts.smoke;
+  const workload = workloads(smoke ? "smoke" : "full").find((w) => w.id === opts.workload);
   if (!workload || !["A", "C", "D", "F", "F2"].includes(workload.id)) {
     throw new Error(`--workload: one of A, C, D, F, F2 (got ${opts.workload})`);
   }
   const storm = workload.kind === "storm";
   const rate = storm ? null : workload.steps[0].rate;
-  const windowMs = Number(opts["window-ms"]);
-  const rounds = Number(opts.rounds);
-  const perRound = Number(opts.windows);
-  setRealtime((opts.rt ?? (process.getuid?.() === 0 ? "yes" : "no")) === "yes");
+  const windowMs = Number(opts["window-ms"] ?? (smoke ? 1_000 : 5_000));
+  const rounds = Number(opts.rounds ?? (smoke ? 1 : 4));
+  const perRound = Number(opts.windows ?? (smoke ? 1 : 3));
+  setRealtime((opts.rt ?? (!smoke && process.getuid?.() === 0 ? "yes" : "no")) === "yes");
   const workDir = mkdtempSync(join(tmpdir(), "roomcast-paired-"));
   const sides = [];
   const started = new Date();
