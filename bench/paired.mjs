@@ -27,6 +27,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { killAllNow, setRealtime, startWorker } from "./lib/children.mjs";
+import { waitForDeliveries } from "./lib/deliveries.mjs";
 import { median } from "./lib/stats.mjs";
 import { bundleBareWorkers, REPO, snapshotHub, startTarget, TARGETS } from "./lib/targets.mjs";
 import { BENCH_BROADCAST_SECRET } from "./lib/tokens.mjs";
@@ -108,17 +109,6 @@ async function stopServer(side) {
   side.server = null;
 }
 
-async function waitForDeliveries(side, tag, expected) {
-  const deadline = Date.now() + 10_000;
-  let received = 0;
-  while (Date.now() < deadline) {
-    received = (await side.client.call("counts")).received[tag] ?? 0;
-    if (received >= expected) break;
-    await sleep(50);
-  }
-  return received;
-}
-
 /** Both sides publish for `ms` in the same window; each side's CPU per publish over it. */
 async function window(sides, workload, rate, ms, tag, lead = 0) {
   const rooms = workload.groups.map((g) => g.room);
@@ -144,7 +134,7 @@ async function window(sides, workload, rate, ms, tag, lead = 0) {
     ),
   );
   const expected = runs.map((run) => Object.values(run.accepted).reduce((sum, i) => sum + perRoom[rooms[i]], 0));
-  const received = await Promise.all(sides.map((side, i) => waitForDeliveries(side, tag, expected[i])));
+  const received = await Promise.all(sides.map((side, i) => waitForDeliveries(side.client, tag, expected[i], 10_000)));
   const us = sideUs(sides, before, cpuNs(pids));
   return sides.map((_, i) => {
     return {

@@ -22,6 +22,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { workerdBinary } from "./lib/bare-workerd.mjs";
 import { killAllNow, setNiceness, setNofile, setRealtime, startWorker } from "./lib/children.mjs";
+import { waitForDeliveries } from "./lib/deliveries.mjs";
 import { cpuDelta, cpuSnapshot, rssKiB } from "./lib/proc.mjs";
 import { renderReport } from "./lib/report.mjs";
 import { decodeHistogram, latencySummary } from "./lib/stats.mjs";
@@ -123,17 +124,6 @@ function subscribersByRoom(workload, connect) {
   return out;
 }
 
-async function waitForDeliveries(ctx, tag, expected, drainMs) {
-  const deadline = Date.now() + drainMs;
-  let received = 0;
-  while (Date.now() < deadline) {
-    received = (await ctx.client.call("counts")).received[tag] ?? 0;
-    if (received >= expected) break;
-    await sleep(50);
-  }
-  return received;
-}
-
 /** Publishes at one rate for a while, drains, and computes every figure of that step. */
 async function publishStep(ctx, target, workload, step, tag, measured) {
   const rooms = workload.groups.map((g) => g.room);
@@ -149,7 +139,7 @@ async function publishStep(ctx, target, workload, step, tag, measured) {
   });
   let expectedAccepted = 0;
   for (const [, roomIndex] of Object.entries(pub.accepted)) expectedAccepted += subs[rooms[roomIndex]];
-  await waitForDeliveries(ctx, tag, expectedAccepted, ctx.drainMs);
+  await waitForDeliveries(ctx.client, tag, expectedAccepted, ctx.drainMs);
   const cpu = stop?.();
   if (!measured) return null;
   const collected = await ctx.client.call("collect", { tags: [tag] });
