@@ -3,8 +3,8 @@
  * a duplicate) from an id reused for something else (another fingerprint: a 409). It is neither a
  * secret nor an integrity check (the caller holds the bearer secret and may publish anything); it
  * only has to tell apart payloads that differ, for which 64 well-mixed bits are plenty. It is
- * synchronous: the SHA-256 digest it replaces cost about 1.7% of a publish's CPU on the production
- * runtime (`bench/paired.mjs`, README "Benchmark").
+ * synchronous: the SHA-256 digest it replaces cost about 1.3% of a publish's CPU on the production
+ * runtime (`bench/paired.mjs`, bench/PROFILE-BARE.md "Third pass").
  *
  * @example payloadFingerprint(JSON.stringify(["order-status-updated", { orderId: "42" }])) // "f1:…"
  */
@@ -36,7 +36,8 @@ const hex = (x: number) => (x >>> 0).toString(16).padStart(8, "0");
 /**
  * Whether a stored fingerprint is a SHA-256 digest, as hubs before `payloadFingerprint` stored
  * (base64). Such keys live for the idempotency window (10 minutes) after a deploy: a retry of a
- * publish made before it is compared by `legacyFingerprint`, so that it still counts as a retry.
+ * publish made before it is compared by `legacyFingerprint`, so that it still counts as a retry
+ * (and a room compares a SHA-256 sent by a Worker still on the old code against a new key itself).
  */
 export function isLegacyFingerprint(stored: string): boolean {
   return stored.length > 0 && !stored.startsWith(PREFIX);

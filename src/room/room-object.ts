@@ -12,7 +12,7 @@ import { AlarmSchedule } from "../alarm-schedule";
 import type { Env } from "../env";
 import { log } from "../ops/log";
 import { type Metric, type MetricPoint, recordMetric } from "../ops/metrics";
-import { isLegacyFingerprint } from "../payload-fingerprint";
+import { isLegacyFingerprint, payloadFingerprint } from "../payload-fingerprint";
 import {
   type ClientEvent,
   CloseCode,
@@ -341,7 +341,7 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     this.ensureSchema();
     if (id) {
       const prior = this.history.findPublish(id);
-      if (prior && prior.hash !== hash) {
+      if (prior && prior.hash !== hash && !samePayload(prior.hash, hash, event, data)) {
         // Stored before fingerprints (a deploy less than the idempotency window ago): compared by the old kind.
         if (isLegacyFingerprint(prior.hash) && !isLegacyFingerprint(hash)) return { legacyKey: true };
         this.metric("publish", { code: "conflict" });
@@ -582,6 +582,16 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     if (ack !== undefined) frame.ack = ack;
     this.send(ws, JSON.stringify(frame));
   }
+}
+
+/**
+ * A repeat sent with a SHA-256 fingerprint (by a Worker still running the code before
+ * payloadFingerprint, during a deploy) of a key stored with the new kind: the room fingerprints the
+ * payload itself, which it holds as the Worker serialized it.
+ */
+function samePayload(stored: string, given: string, event: string, data: unknown): boolean {
+  if (!isLegacyFingerprint(given) || isLegacyFingerprint(stored)) return false;
+  return payloadFingerprint(JSON.stringify([event, data])) === stored;
 }
 
 /** How many of `sockets` are open, `except` left out. */

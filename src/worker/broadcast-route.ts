@@ -93,7 +93,7 @@ function notificationIds(id: string | undefined, data: { id?: string }): { id?: 
 /** Publishes a validated body to its rooms and answers what each room delivered. */
 export async function handleBroadcast(request: Request, env: Env): Promise<Response> {
   const { id, locationHint, rooms, event, data } = validateBroadcast(await readJsonBody(request));
-  // Each room remembers the idempotency key with a hash of what it delivered: a retry after a
+  // Each room remembers the idempotency key with a fingerprint of what it delivered: a retry after a
   // partial failure delivers only to the rooms that missed it, and a reused key with another
   // payload is a conflict rather than a silent drop.
   const keyed = id ? JSON.stringify([event, data]) : "";

@@ -219,6 +219,30 @@ describe("idempotent publish", () => {
     expect(statuses(socket.frames)).toEqual(["ready"]);
   });
 
+  it("counts a repeat from a Worker still on the SHA-256 code as a retry of a key stored with a fingerprint", async () => {
+    const room = `order-${uniqueId()}`;
+    const socket = await join(room, await tokenFor("k", ["kitchen"]));
+    const id = uniqueId();
+    await internal("/broadcast", { body: body(id, room, "ready") });
+    const stub = env.ROOMS.getByName(room);
+    const { event, data } = await runInDurableObject(stub, (_, state) =>
+      JSON.parse(state.storage.sql.exec<{ frame: string }>("SELECT frame FROM events").one().frame),
+    );
+    const sha256 = async (value: unknown) => {
+      const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(value)));
+      return btoa(String.fromCharCode(...new Uint8Array(digest)));
+    };
+    // What a Worker still on the old code sends: the id with a SHA-256 of [event, data].
+    expect(await stub.broadcast(event, data, id, await sha256([event, data]))).toEqual({
+      delivered: 1,
+      duplicate: true,
+    });
+    const other = { ...data, status: "cancelled" };
+    expect(await stub.broadcast(event, other, id, await sha256([event, other]))).toEqual({ conflict: true });
+    await settled(socket);
+    expect(statuses(socket.frames)).toEqual(["ready"]);
+  });
+
   it("keeps each id on its event row: one row written per publish, no separate table", async () => {
     const room = `order-${uniqueId()}`;
     const id = uniqueId();
