@@ -298,7 +298,7 @@ function render({ workload, rate, windowMs, rows, rounds, started }) {
     "",
     `${started.toISOString()}; ${workload.title}; ${how}, both servers on core 0.${opts.note ? ` ${opts.note}` : ""}`,
     "",
-    `**a/b, CPU per ${unit}: ${r(ratio)} (95% interval ${r(low)}-${r(high)})**; the rounds: ${perRound.map(r).join(", ")}; single windows ${r(windows.min)}-${r(windows.max)}.`,
+    `**a/b, CPU per ${unit}: ${r(ratio)} (${Number.isFinite(low) ? `95% interval ${r(low)}-${r(high)}` : "one round: no interval"})**; the rounds: ${perRound.map(r).join(", ")}; single windows ${r(windows.min)}-${r(windows.max)}.`,
     "",
     `| round | window | a, us per ${unit} | b, us per ${unit} | a/b | ${storm ? "joined" : "deliveries"} |`,
     "| --- | --- | --- | --- | --- | --- |",
