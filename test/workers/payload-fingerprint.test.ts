@@ -23,7 +23,7 @@ describe("payloadFingerprint", () => {
     expect(seen.size).toBe(new Set(variants).size + 1);
   });
 
-  it("gives 100,000 payloads that count up 100,000 fingerprints", () => {
+  it("gives 100,000 different payloads 100,000 different fingerprints", () => {
     const seen = new Set<string>();
     for (let i = 0; i < 100_000; i++)
       seen.add(payloadFingerprint(JSON.stringify(["order-status-updated", { orderId: String(i) }])));
