@@ -34,17 +34,25 @@ function avalanche(h: number): number {
 const hex = (x: number) => (x >>> 0).toString(16).padStart(8, "0");
 
 /**
- * Whether a stored fingerprint is a SHA-256 digest, as hubs before `payloadFingerprint` stored
- * (base64). Such keys live for the idempotency window (10 minutes) after a deploy: a retry of a
- * publish made before it is compared by `legacyFingerprint`, so that it still counts as a retry
- * (and a room compares a SHA-256 sent by a Worker still on the old code against a new key itself).
+ * Whether a stored fingerprint is a SHA-256 digest (base64), as hubs before `payloadFingerprint`
+ * stored. Such keys live for the idempotency window (10 minutes) after a deploy.
  */
 export function isLegacyFingerprint(stored: string): boolean {
   return stored.length > 0 && !stored.startsWith(PREFIX);
 }
 
-/** The SHA-256 fingerprint earlier hubs stored (see isLegacyFingerprint). */
-export async function legacyFingerprint(text: string): Promise<string> {
+/**
+ * Whether `text` has the fingerprint `stored`, of the kind it was stored in: around a deploy a
+ * repeat's fingerprint can be of the other kind (a key stored as SHA-256 before it, or a SHA-256
+ * sent by a Worker still on the old code), so the room that holds the payload fingerprints it
+ * again in the stored kind. Synchronous for this kind, a promise for SHA-256.
+ */
+export function hasFingerprint(stored: string, text: string): boolean | Promise<boolean> {
+  if (!isLegacyFingerprint(stored)) return payloadFingerprint(text) === stored;
+  return sha256Base64(text).then((digest) => digest === stored);
+}
+
+async function sha256Base64(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
   return btoa(String.fromCharCode(...new Uint8Array(digest)));
 }

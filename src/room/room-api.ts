@@ -21,11 +21,8 @@ export interface RoomSummary {
   grants: number;
 }
 
-/**
- * What a broadcast did in one room. `legacyKey`: the id's stored fingerprint is the SHA-256 kind
- * earlier hubs stored (payload-fingerprint.ts), so the caller asks again with that kind.
- */
-export type RoomDelivery = { delivered: number; duplicate?: true } | { conflict: true } | { legacyKey: true };
+/** What a broadcast did in one room. */
+export type RoomDelivery = { delivered: number; duplicate?: true } | { conflict: true };
 
 /**
  * The methods room features offer other objects of the hub, as Socket.io types its events: the

@@ -12,7 +12,7 @@ import { AlarmSchedule } from "../alarm-schedule";
 import type { Env } from "../env";
 import { log } from "../ops/log";
 import { type Metric, type MetricPoint, recordMetric } from "../ops/metrics";
-import { isLegacyFingerprint, payloadFingerprint } from "../payload-fingerprint";
+import { hasFingerprint } from "../payload-fingerprint";
 import {
   type ClientEvent,
   CloseCode,
@@ -45,7 +45,7 @@ import {
 import { type EventHandler, FrameError, type RoomFeature, type RoomHost } from "./room-feature";
 import { FEATURES_BY_KIND } from "./room-features";
 import { RoomGrants } from "./room-grants";
-import { RoomHistory } from "./room-history";
+import { type PublishRecord, RoomHistory } from "./room-history";
 import { roomStub } from "./room-stub";
 import { closeByHub, closeQuietly } from "./socket-close";
 import { countBadFrame, newConnectionId, readState, type SocketState, userTag, writeState } from "./socket-state";
@@ -337,24 +337,28 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
 
   // ----- RPC from the Worker ---------------------------------------------------------------------
 
-  broadcast(event: string, data: unknown, id?: string, hash = ""): RoomDelivery {
+  broadcast(event: string, data: unknown, id?: string, hash = ""): RoomDelivery | Promise<RoomDelivery> {
     this.ensureSchema();
-    if (id) {
-      const prior = this.history.findPublish(id);
-      if (prior && prior.hash !== hash && !samePayload(prior.hash, hash, event, data)) {
-        // Stored before fingerprints (a deploy less than the idempotency window ago): compared by the old kind.
-        if (isLegacyFingerprint(prior.hash) && !isLegacyFingerprint(hash)) return { legacyKey: true };
-        this.metric("publish", { code: "conflict" });
-        return { conflict: true };
-      }
-      if (prior) {
-        this.metric("publish", { code: "duplicate" });
-        return { delivered: prior.delivered, duplicate: true };
-      }
+    const prior = id ? this.history.findPublish(id) : null;
+    if (prior) {
+      // Another fingerprint may still be the same payload in another kind (around a deploy): the
+      // room compares what it holds in the stored kind. A repeat publishes nothing either way.
+      const same = prior.hash === hash || hasFingerprint(prior.hash, JSON.stringify([event, data]));
+      return typeof same === "boolean" ? this.repeatOf(prior, same) : same.then((s) => this.repeatOf(prior, s));
     }
     const delivered = this.publish(event, data, id ? { key: { id, hash } } : {});
     this.metric("publish", { value: delivered });
     return { delivered };
+  }
+
+  /** What a repeated publish id answers: the first count for the same payload, else a conflict. */
+  private repeatOf(prior: PublishRecord, same: boolean): RoomDelivery {
+    if (!same) {
+      this.metric("publish", { code: "conflict" });
+      return { conflict: true };
+    }
+    this.metric("publish", { code: "duplicate" });
+    return { delivered: prior.delivered, duplicate: true };
   }
 
   grant(userId: string): void {
@@ -582,16 +586,6 @@ export class RoomObject extends DurableObject<Env> implements RoomHost, RoomApi 
     if (ack !== undefined) frame.ack = ack;
     this.send(ws, JSON.stringify(frame));
   }
-}
-
-/**
- * A repeat sent with a SHA-256 fingerprint (by a Worker still running the code before
- * payloadFingerprint, during a deploy) of a key stored with the new kind: the room fingerprints the
- * payload itself, which it holds as the Worker serialized it.
- */
-function samePayload(stored: string, given: string, event: string, data: unknown): boolean {
-  if (!isLegacyFingerprint(given) || isLegacyFingerprint(stored)) return false;
-  return payloadFingerprint(JSON.stringify([event, data])) === stored;
 }
 
 /** How many of `sockets` are open, `except` left out. */

@@ -10,9 +10,8 @@ import { log } from "../ops/log";
 import { broadcastBodySchema } from "../payload-schemas";
 import { type BroadcastResult, describeIssue, ErrorCode, type LocationHint, type PublishableEvent } from "../protocol";
 import "../schema-messages";
-import { legacyFingerprint, payloadFingerprint } from "../payload-fingerprint";
+import { payloadFingerprint } from "../payload-fingerprint";
 import { publishableEvent, publishableEventNames, roomPattern } from "../publishable-events";
-import type { RoomApi, RoomDelivery } from "../room/room-api";
 import { roomStub } from "../room/room-stub";
 import { type ParsedRoom, parseRoom } from "../room-policy";
 import { HttpError } from "./http-error";
@@ -96,10 +95,9 @@ export async function handleBroadcast(request: Request, env: Env): Promise<Respo
   // Each room remembers the idempotency key with a fingerprint of what it delivered: a retry after a
   // partial failure delivers only to the rooms that missed it, and a reused key with another
   // payload is a conflict rather than a silent drop.
-  const keyed = id ? JSON.stringify([event, data]) : "";
-  const hash = id ? payloadFingerprint(keyed) : "";
+  const hash = id ? payloadFingerprint(JSON.stringify([event, data])) : "";
   const results = await Promise.allSettled(
-    rooms.map((room) => publishTo(roomStub(env, room.name, locationHint), { event, data, id, hash, keyed })),
+    rooms.map((room) => roomStub(env, room.name, locationHint).broadcast(event, data, id, hash)),
   );
   const delivered: BroadcastResult["delivered"] = {};
   const failed: string[] = [];
@@ -126,19 +124,4 @@ export async function handleBroadcast(request: Request, env: Env): Promise<Respo
     return Response.json({ error: { code: ErrorCode.internal, message }, delivered }, { status: 502 });
   }
   return Response.json({ delivered } satisfies BroadcastResult);
-}
-
-/**
- * One room's part of a publish. A room that still holds the id under a SHA-256 fingerprint (stored
- * before payloadFingerprint) is asked again with that kind, so a retry across a deploy stays a retry.
- */
-async function publishTo(
-  stub: DurableObjectStub<RoomApi>,
-  publish: { event: string; data: unknown; id?: string; hash: string; keyed: string },
-): Promise<Exclude<RoomDelivery, { legacyKey: true }>> {
-  const { event, data, id, hash, keyed } = publish;
-  const answer = await stub.broadcast(event, data, id, hash);
-  if (!("legacyKey" in answer)) return answer;
-  const again = await stub.broadcast(event, data, id, await legacyFingerprint(keyed));
-  return "legacyKey" in again ? { conflict: true } : again;
 }
