@@ -28,7 +28,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { killAllNow, setRealtime, startWorker } from "./lib/children.mjs";
 import { waitForDeliveries } from "./lib/deliveries.mjs";
-import { median } from "./lib/stats.mjs";
+import { median, spread } from "./lib/stats.mjs";
 import { bundleBareWorkers, REPO, snapshotHub, startTarget, TARGETS } from "./lib/targets.mjs";
 import { BENCH_BROADCAST_SECRET } from "./lib/tokens.mjs";
 import { workloads } from "./lib/workloads.mjs";
@@ -145,12 +145,6 @@ async function window(sides, workload, rate, ms, tag, lead = 0) {
       us: us[i] / runs[i].ok,
     };
   });
-}
-
-function spreadOf(values) {
-  const sorted = [...values].sort((x, y) => x - y);
-  const at = (q) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.round(q * (sorted.length - 1))))];
-  return { min: sorted[0], q1: at(0.25), median: median(values), q3: at(0.75), max: sorted.at(-1) };
 }
 
 async function main() {
@@ -287,7 +281,7 @@ function render({ workload, rate, windowMs, rows, rounds, started }) {
   const f = (x) => x.toFixed(0);
   const r = (x) => (Number.isFinite(x) ? `${x.toFixed(3)}x` : "-");
   const { perRound, ratio, low, high } = summarize(rows, rounds);
-  const windows = spreadOf(rows.map((row) => row.ratio));
+  const windows = spread(rows.map((row) => row.ratio));
   const describe = (label) => {
     const name = opts[label];
     const src = opts[`${label}-src`];
