@@ -9,7 +9,8 @@
  *   node bench/paired.mjs --smoke [--workload F]   # npm test: the workload's smoke size, one round; exit 1 on a loss
  *   options: --workload A|C|D|F|F2 (default D), --rounds N (default 4: fresh processes each),
  *            --windows N per round (default 3), --window-ms MS (default 5000), --rt yes|no
- *            (real-time priority; default yes as root), --out FILE (Markdown), --note TEXT
+ *            (real-time priority; default yes as root), --out FILE (Markdown), --json FILE (the
+ *            summary, for paired-suite.mjs), --note TEXT
  *
  * run.mjs runs its targets one after the other (A B, then B A), 20 s apart: on this machine a whole
  * trial has run 20-30% faster than the one before it, so a ratio of two trials moves by more than
@@ -46,6 +47,7 @@ const { values: opts } = parseArgs({
     smoke: { type: "boolean", default: false },
     rt: { type: "string" },
     out: { type: "string" },
+    json: { type: "string" },
     note: { type: "string" },
   },
 });
@@ -178,8 +180,15 @@ async function main() {
         for (const side of sides) await stopServer(side);
       }
     }
-    const report = render({ workload, rate, windowMs, rows, rounds, started });
+    const summary = summarize(rows, rounds);
+    const report = render({ workload, rate, windowMs, rows, rounds, started, summary });
     if (opts.out) writeFileSync(opts.out, report);
+    if (opts.json) {
+      const { perRound, ratio, low, high } = summary;
+      const lost = rows.some((row) => row.lost);
+      const result = { workload: workload.id, a: opts.a, b: opts.b, rounds, perRound, ratio, low, high, lost };
+      writeFileSync(opts.json, JSON.stringify(result));
+    }
     console.log(report);
     return rows.some((row) => row.lost) ? 1 : 0;
   } finally {
@@ -272,7 +281,7 @@ function summarize(rows, rounds) {
   return { perRound, ratio: Math.exp(mean), low: Math.exp(mean - half), high: Math.exp(mean + half) };
 }
 
-function render({ workload, rate, windowMs, rows, rounds, started }) {
+function render({ workload, rate, windowMs, rows, rounds, started, summary }) {
   const storm = workload.kind === "storm";
   const unit = storm ? "connection" : "publish";
   const how = storm
@@ -280,7 +289,7 @@ function render({ workload, rate, windowMs, rows, rounds, started }) {
     : `${rounds} rounds (each a fresh pair of processes, started in turn) of ${rows.length / rounds} windows of ${windowMs / 1000} s, ${rate} publishes/s on each side at once`;
   const f = (x) => x.toFixed(0);
   const r = (x) => (Number.isFinite(x) ? `${x.toFixed(3)}x` : "-");
-  const { perRound, ratio, low, high } = summarize(rows, rounds);
+  const { perRound, ratio, low, high } = summary;
   const windows = spread(rows.map((row) => row.ratio));
   const describe = (label) => {
     const name = opts[label];
