@@ -107,11 +107,15 @@ const COMPARISONS = [
 
 const SMOKE = ["D", "F"];
 
-/** The checkout's commit, marked when its tree has changes: what the run measured. */
+/**
+ * The checkout's commit, marked when the code it measures has changes (src, the bench's Workers and
+ * scripts; not the reports a run writes, such as run.mjs's before this).
+ */
 function gitHead() {
   const run = (...args) => execFileSync("git", args, { cwd: REPO, encoding: "utf8" }).trim();
+  const code = ["src", "bench/workers", "bench/lib", "bench/*.mjs", "wrangler.toml"];
   try {
-    return `${run("rev-parse", "--short", "HEAD")}${run("status", "--porcelain", "--", "src", "bench") ? " (with changes)" : ""}`;
+    return `${run("rev-parse", "--short", "HEAD")}${run("status", "--porcelain", "--", ...code) ? " (with changes)" : ""}`;
   } catch {
     return "an unknown commit";
   }
