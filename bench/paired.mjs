@@ -6,7 +6,7 @@
  *   node bench/paired.mjs --a hub-bare --b hub-bare                  # the method's own spread (an A/A test)
  *   node bench/paired.mjs --a hub-bare --a-src ../variant --b hub-bare   # a change against main, by CPU per publish
  *   node bench/paired.mjs --workload F --a hub-bare --b floor-bare   # joins: CPU per connection
- *   node bench/paired.mjs --smoke [--workload F]   # npm test: the workload's smoke size, one round; exit 1 on a loss
+ *   node bench/paired.mjs --smoke [--workload F]   # the workload's smoke size, one round (paired-suite.mjs --smoke in npm test); exit 1 on a loss
  *   options: --workload A|C|D|F|F2 (default D), --rounds N (default 4: fresh processes each),
  *            --windows N per round (default 3), --window-ms MS (default 5000), --rt yes|no
  *            (real-time priority; default yes as root), --out FILE (Markdown), --json FILE (the
