@@ -7,7 +7,7 @@
  * `npm run bench` runs it after run.mjs.
  *
  *   node bench/paired-suite.mjs [--out bench/PAIRED-RESULTS.md] [--only D,F]   # about 20 minutes
- *   node bench/paired-suite.mjs --smoke   # npm test: D and F, one small round each, into a temp file; exit 1 on a loss
+ *   node bench/paired-suite.mjs --smoke   # npm test: D and F, one small round each, printed; exit 1 on a loss
  *
  * A goal is met when the whole interval is within it, not met when the whole interval is beyond
  * it, and undecided when the interval spans it (a smoke run's single round has no interval).
@@ -193,10 +193,11 @@ async function main() {
     const results = new Map();
     for (const comparison of chosen) results.set(comparison.id, await runPaired(comparison, dir));
     const report = render(chosen, results, started);
-    const out = opts.out ?? (opts.smoke ? join(dir, "PAIRED-RESULTS.md") : join(REPO, "bench/PAIRED-RESULTS.md"));
-    writeFileSync(out, report);
+    // A smoke run's figures are of the smoke sizes: printed, written only where --out says.
+    const out = opts.out ?? (opts.smoke ? null : join(REPO, "bench/PAIRED-RESULTS.md"));
+    if (out) writeFileSync(out, report);
     console.log(report.split("\n\n## ")[0]);
-    console.error(`[suite] wrote ${out}`);
+    if (out) console.error(`[suite] wrote ${out}`);
     return [...results.values()].some((result) => result.code !== 0 || result.lost) ? 1 : 0;
   } finally {
     rmSync(dir, { recursive: true, force: true });
